@@ -1,0 +1,27 @@
+import type { Env } from '../common/config/load.js';
+import { createLogger } from '../common/log.js';
+import { DeviceAgent } from '../device/agent.js';
+import { detectHardware } from '../device/hardware/detect.js';
+import { hostPaths } from '../device/hardware/paths.js';
+import { configOrExit } from './config-or-exit.js';
+
+/** `roomcast device`: the box agent, until SIGTERM/SIGINT. */
+export async function runDevice(env: Env): Promise<void> {
+  const log = createLogger('agent');
+  const { config, warnings } = configOrExit(env);
+  for (const w of warnings) log.warn(w.message, { variable: w.variable });
+  const hardware = await detectHardware(hostPaths(env));
+  log.info('hardware', { board: hardware.board, cameras: hardware.cameras, microphones: hardware.microphones, hardwareEncoder: hardware.hardwareEncoder });
+  const agent = new DeviceAgent({ config, hardware, logger: log });
+  agent.start();
+  if (!config.autostart) log.info('idle: set ROOMCAST_AUTOSTART=true to go live at start');
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info('stopping', { signal });
+      agent.stop().then(resolve, resolve);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  log.info('stopped');
+}

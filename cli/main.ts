@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { runDemo } from './demo.js';
+import { configTable } from './config-docs.js';
+import { runDevice } from './device.js';
+import { runProbe } from './probe.js';
+
+const USAGE = `roomcast: livestream capture box
+
+  roomcast device         run the box agent (configured by ROOMCAST_* variables)
+  roomcast probe [--json] show the cameras, microphones and encoders found, and
+                          the pipeline the current configuration would run
+  roomcast demo           a virtual box streaming a test pattern to a local
+                          nginx-rtmp, recording, and where to watch it
+  roomcast config-docs    print the configuration table (Markdown)
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'device':
+      await runDevice(process.env);
+      return;
+    case 'probe':
+      await runProbe(process.env, rest.includes('--json'));
+      return;
+    case 'demo':
+      await runDemo();
+      return;
+    case 'config-docs':
+      process.stdout.write(configTable() + '\n');
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      process.stderr.write(`roomcast: unknown command "${command}"\n\n${USAGE}`);
+      process.exit(64);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`roomcast: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,44 @@
+import type { Env } from '../common/config/load.js';
+import { stamp } from '../device/agent.js';
+import { detectHardware } from '../device/hardware/detect.js';
+import { hostPaths } from '../device/hardware/paths.js';
+import { planPipeline } from '../device/pipeline/plan.js';
+import { renderPipeline } from '../device/pipeline/render.js';
+import { configOrExit } from './config-or-exit.js';
+
+/** `roomcast probe`: what the box sees and what it would run. The launch line holds no stream key. */
+export async function runProbe(env: Env, json: boolean): Promise<void> {
+  const { config } = configOrExit(env);
+  const hw = await detectHardware(hostPaths(env));
+  const planned = planPipeline(config, hw, { sessionStamp: stamp(new Date()) });
+  const pipeline = planned.ok ? renderPipeline(planned.plan).launch : null;
+  if (json) {
+    const report = { board: hw.board, cameras: hw.cameras, microphones: hw.microphones, elements: [...hw.elements].sort(), hardwareEncoder: hw.hardwareEncoder, plan: planned.ok ? { choices: planned.plan.choices, destinations: planned.plan.destinations.map((d) => ({ id: d.id, url: d.display })) } : null, errors: planned.ok ? [] : planned.errors, pipeline };
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    return;
+  }
+  const lines: string[] = [];
+  lines.push(`Board:        ${hw.board.model ?? 'not a Raspberry Pi'}`);
+  lines.push('Cameras:');
+  if (hw.cameras.length === 0) lines.push('  (none)');
+  for (const c of hw.cameras) lines.push(`  ${c.device}  ${c.kind}  "${c.name}"  driver ${c.driver}  formats ${c.formats.join(', ') || 'unknown'}`);
+  lines.push('Microphones:');
+  if (hw.microphones.length === 0) lines.push('  (none)');
+  for (const m of hw.microphones) lines.push(`  ${m.device}  "${m.name}"${m.usb ? '  USB' : ''}`);
+  lines.push(`Encoders:     ${[hw.hardwareEncoder && hw.elements.has('v4l2h264enc') ? 'hardware (v4l2h264enc)' : null, hw.elements.has('x264enc') ? 'x264' : null].filter(Boolean).join(', ') || 'none'}`);
+  if (planned.ok) {
+    lines.push('Choices:');
+    for (const c of planned.plan.choices) lines.push(`  ${c}`);
+    lines.push('Destinations:');
+    if (planned.plan.destinations.length === 0) lines.push('  (none)');
+    for (const d of planned.plan.destinations) lines.push(`  ${d.id}: ${d.display}`);
+    lines.push(`Recording:    ${planned.plan.recorder ? `${planned.plan.recorder.dir} (${planned.plan.recorder.segmentSeconds} s MPEG-TS segments)` : 'off'}`);
+    lines.push('Pipeline:');
+    lines.push(`  ${pipeline ?? ''}`);
+  } else {
+    lines.push('This configuration cannot go live:');
+    for (const e of planned.errors) lines.push(`  - ${e}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+  if (!planned.ok) process.exitCode = 3;
+}

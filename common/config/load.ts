@@ -1,0 +1,45 @@
+import { SCHEMA, type ConfigKey, type DeviceConfig } from './schema.js';
+
+export interface ConfigIssue {
+  variable: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: ConfigIssue[]) {
+    super(`invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Validates every field and reports every problem at once, naming the
+ * variable. Nothing is returned unless all of it is valid, so an invalid
+ * value can never start a half-configured pipeline.
+ */
+export function loadConfig(env: Env): { ok: true; config: DeviceConfig; warnings: ConfigIssue[] } | { ok: false; error: ConfigError } {
+  const issues: ConfigIssue[] = [];
+  const out: Partial<Record<ConfigKey, unknown>> = {};
+  for (const key of Object.keys(SCHEMA) as ConfigKey[]) {
+    const spec = SCHEMA[key];
+    const raw = env[spec.env] ?? spec.default ?? '';
+    try {
+      out[key] = spec.parse(raw);
+    } catch (err) {
+      issues.push({ variable: spec.env, message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  const unknown = Object.keys(env).filter((name) => name.startsWith('ROOMCAST_') && !KNOWN.has(name) && !OTHER_PREFIXES.some((p) => name.startsWith(p)));
+  // A warning, not an error: during a rollout the fleet may already set a
+  // variable that only the newer release knows, and the older box must run on.
+  const warnings = unknown.map((name) => ({ variable: name, message: 'unknown variable (misspelt, or for a newer release?); ignored' }));
+  if (issues.length > 0) return { ok: false, error: new ConfigError(issues) };
+  return { ok: true, config: out as DeviceConfig, warnings };
+}
+
+const KNOWN = new Set<string>(Object.values(SCHEMA).map((s) => s.env));
+
+/** Variables owned by other parts (host paths for tests, the fleet service, the log level). */
+const OTHER_PREFIXES = ['ROOMCAST_HOST_', 'ROOMCAST_FLEET_', 'ROOMCAST_LOG_', 'ROOMCAST_ADMIN_', 'ROOMCAST_ENROLL_'];

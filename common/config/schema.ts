@@ -1,0 +1,232 @@
+import { assignIds, parseDestination, type Destination } from '../destination.js';
+
+/**
+ * The one config schema of a box (STYLE.md #4): each field's environment
+ * variable, default, documentation, parser, and what a change of it restarts.
+ * README.md's variable table is generated from this file (`roomcast config-docs`)
+ * and a unit test keeps the two equal.
+ */
+
+/** What has to restart when a field changes (used when reloading by diff). */
+export type RestartScope = 'pipeline' | 'destinations' | 'recorder' | 'agent';
+
+export interface FieldSpec<T> {
+  env: string;
+  /** The default as the user would write it; undefined means "unset". */
+  default: string | undefined;
+  doc: string;
+  restarts: RestartScope;
+  /** Throws a plain Error whose message says what is wrong (never echoing a secret). */
+  parse(raw: string): T;
+  /** For the README table: the accepted values. */
+  values: string;
+}
+
+function field<T>(spec: FieldSpec<T>): FieldSpec<T> {
+  return spec;
+}
+
+function integer(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new Error(`"${raw}" is not a whole number`);
+    const n = Number(raw.trim());
+    if (n < min || n > max) throw new Error(`${n} is outside ${min}..${max}`);
+    return n;
+  };
+}
+
+function boolean(raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+  throw new Error(`"${raw}" is not true or false`);
+}
+
+export type VideoSourceChoice =
+  | { kind: 'auto' }
+  | { kind: 'test' }
+  | { kind: 'picam' }
+  | { kind: 'usb' }
+  | { kind: 'device'; path: string };
+
+export type AudioSourceChoice = { kind: 'auto' } | { kind: 'test' } | { kind: 'none' } | { kind: 'alsa'; device: string };
+
+export type EncoderChoice = 'auto' | 'hardware' | 'x264' | 'passthrough';
+
+export interface VideoSize {
+  width: number;
+  height: number;
+}
+
+function videoSource(raw: string): VideoSourceChoice {
+  const v = raw.trim();
+  if (v === 'auto' || v === 'test' || v === 'picam' || v === 'usb') return { kind: v };
+  if (/^\/dev\/[A-Za-z0-9_./-]+$/.test(v)) return { kind: 'device', path: v };
+  throw new Error(`"${raw}" is not auto, test, picam, usb or a V4L2 device path like /dev/video0`);
+}
+
+function audioSource(raw: string): AudioSourceChoice {
+  const v = raw.trim();
+  if (v === 'auto' || v === 'test' || v === 'none') return { kind: v };
+  // ALSA names: hw:1,0  hw:CARD=Device,DEV=0  plughw:...  default  sysdefault:CARD=x
+  if (/^[A-Za-z][A-Za-z0-9_]*(:[A-Za-z0-9_=,.-]+)?$/.test(v)) return { kind: 'alsa', device: v };
+  throw new Error(`"${raw}" is not auto, test, none or an ALSA device like hw:CARD=Device,DEV=0`);
+}
+
+function videoSize(raw: string): VideoSize {
+  const m = /^(\d{2,4})x(\d{2,4})$/.exec(raw.trim());
+  if (!m) throw new Error(`"${raw}" is not WIDTHxHEIGHT, e.g. 1280x720`);
+  const width = Number(m[1]);
+  const height = Number(m[2]);
+  if (width % 2 !== 0 || height % 2 !== 0) throw new Error(`${width}x${height}: H.264 needs even width and height`);
+  if (width < 160 || height < 120 || width > 3840 || height > 2160) throw new Error(`${width}x${height} is outside 160x120..3840x2160`);
+  return { width, height };
+}
+
+function encoder(raw: string): EncoderChoice {
+  const v = raw.trim();
+  if (v === 'auto' || v === 'hardware' || v === 'x264' || v === 'passthrough') return v;
+  throw new Error(`"${raw}" is not auto, hardware, x264 or passthrough`);
+}
+
+function destinations(raw: string): Destination[] {
+  const words = raw.split(/\s+/).filter((w) => w.length > 0);
+  const errors: string[] = [];
+  const parsed = [];
+  for (const [i, word] of words.entries()) {
+    const d = parseDestination(word);
+    if ('error' in d) errors.push(`#${i + 1}: ${d.error}`);
+    else parsed.push(d);
+  }
+  if (errors.length > 0) throw new Error(errors.join('; '));
+  return assignIds(parsed);
+}
+
+function directory(raw: string): string {
+  const v = raw.trim();
+  if (!v.startsWith('/')) throw new Error(`"${raw}" is not an absolute path`);
+  return v;
+}
+
+function optionalDirectory(raw: string): string | null {
+  return raw.trim() === '' ? null : directory(raw);
+}
+
+export const SCHEMA = {
+  videoSource: field({
+    env: 'ROOMCAST_VIDEO_SOURCE',
+    default: 'auto',
+    values: 'auto, test, picam, usb, /dev/videoN',
+    doc: 'Camera. auto picks a PiCam, else the first USB (UVC) camera, else the test pattern, and logs the choice.',
+    restarts: 'pipeline',
+    parse: videoSource,
+  }),
+  audioSource: field({
+    env: 'ROOMCAST_AUDIO_SOURCE',
+    default: 'auto',
+    values: 'auto, test, none, an ALSA device',
+    doc: 'Microphone. auto picks the first USB audio capture card, else none. none still sends a silent AAC track (platforms want audio). Example: hw:CARD=Device,DEV=0.',
+    restarts: 'pipeline',
+    parse: audioSource,
+  }),
+  videoSize: field({
+    env: 'ROOMCAST_VIDEO_SIZE',
+    default: '1280x720',
+    values: 'WIDTHxHEIGHT',
+    doc: 'Size of the encoded video.',
+    restarts: 'pipeline',
+    parse: videoSize,
+  }),
+  framerate: field({
+    env: 'ROOMCAST_FRAMERATE',
+    default: '30',
+    values: '1..60',
+    doc: 'Frames per second of the encoded video.',
+    restarts: 'pipeline',
+    parse: integer(1, 60),
+  }),
+  videoBitrateKbps: field({
+    env: 'ROOMCAST_VIDEO_BITRATE',
+    default: '2500',
+    values: '200..20000 (kbit/s)',
+    doc: 'Constant video bitrate. Twitch accepts up to 6000; YouTube wants 3000-8000 for 720p30/1080p30.',
+    restarts: 'pipeline',
+    parse: integer(200, 20000),
+  }),
+  audioBitrateKbps: field({
+    env: 'ROOMCAST_AUDIO_BITRATE',
+    default: '128',
+    values: '32..320 (kbit/s)',
+    doc: 'AAC-LC audio bitrate (stereo, 48 kHz).',
+    restarts: 'pipeline',
+    parse: integer(32, 320),
+  }),
+  keyframeSeconds: field({
+    env: 'ROOMCAST_KEYFRAME_SECONDS',
+    default: '2',
+    values: '1..4',
+    doc: 'A keyframe exactly every this many seconds. Twitch and YouTube want 2.',
+    restarts: 'pipeline',
+    parse: integer(1, 4),
+  }),
+  encoder: field({
+    env: 'ROOMCAST_ENCODER',
+    default: 'auto',
+    values: 'auto, hardware, x264, passthrough',
+    doc: 'H.264 encoder. auto: the Pi hardware encoder (v4l2h264enc) where the board has one (Pi 3/4/Zero 2 W), else x264 (Pi 5, PCs). passthrough sends the camera\'s own H.264 (no keyframe or bitrate control).',
+    restarts: 'pipeline',
+    parse: encoder,
+  }),
+  destinations: field({
+    env: 'ROOMCAST_DESTINATIONS',
+    default: '',
+    values: 'rtmp://..., rtmps://..., youtube:KEY, twitch:KEY, facebook:KEY',
+    doc: 'Where to stream, separated by spaces. Presets expand to the platforms\' ingest URLs (facebook uses RTMPS). Stream keys are shown only by their last 4 characters.',
+    restarts: 'destinations',
+    parse: destinations,
+  }),
+  recordDir: field({
+    env: 'ROOMCAST_RECORD_DIR',
+    default: undefined,
+    values: 'absolute path',
+    doc: 'When set, every stream is also recorded here as MPEG-TS segments, each playable as soon as it is closed.',
+    restarts: 'recorder',
+    parse: optionalDirectory,
+  }),
+  recordSegmentSeconds: field({
+    env: 'ROOMCAST_RECORD_SEGMENT_SECONDS',
+    default: '60',
+    values: '2..3600',
+    doc: 'Length of each recording segment (cut on a keyframe).',
+    restarts: 'recorder',
+    parse: integer(2, 3600),
+  }),
+  autostart: field({
+    env: 'ROOMCAST_AUTOSTART',
+    default: 'false',
+    values: 'true, false',
+    doc: 'Go live as soon as the agent starts.',
+    restarts: 'agent',
+    parse: boolean,
+  }),
+  dataDir: field({
+    env: 'ROOMCAST_DATA_DIR',
+    default: '/data',
+    values: 'absolute path',
+    doc: 'Persistent state of the box (the balena volume).',
+    restarts: 'agent',
+    parse: directory,
+  }),
+  audioDelayMs: field({
+    env: 'ROOMCAST_AUDIO_DELAY_MS',
+    default: '0',
+    values: '0..2000 (ms)',
+    doc: 'A/V offset correction: delays the audio by this much. Cameras (USB ones and HDMI dongles especially) deliver video later than a USB microphone delivers sound, so audio is the side to delay.',
+    restarts: 'pipeline',
+    parse: integer(0, 2000),
+  }),
+} as const;
+
+export type ConfigKey = keyof typeof SCHEMA;
+
+export type DeviceConfig = { [K in ConfigKey]: ReturnType<(typeof SCHEMA)[K]['parse']> };

@@ -1,0 +1,193 @@
+import type { DeviceConfig } from '../common/config/schema.js';
+import { destinationSecrets } from '../common/destination.js';
+import type { Logger } from '../common/log.js';
+import { registerSecret } from '../common/secret.js';
+import type { Hardware } from './hardware/types.js';
+import type { FromHost, HostStats } from './pipeline/host-messages.js';
+import { HostProcess } from './pipeline/host-process.js';
+import { planPipeline } from './pipeline/plan.js';
+import { renderPipeline } from './pipeline/render.js';
+import { applyStats, initialState, mediaFlowing, withPhase, type StreamState } from './state.js';
+
+export interface AgentDeps {
+  config: DeviceConfig;
+  hardware: Hardware;
+  logger: Logger;
+  statsIntervalMs?: number;
+  /** How often the whole state is logged while streaming. */
+  stateLogIntervalMs?: number;
+  now?: () => Date;
+  onState?: (state: StreamState) => void;
+}
+
+/** SIGTERM to exit must fit in balena's 10 s grace period with room to spare. */
+export const STOP_DEADLINE_MS = 4000;
+
+const BACKOFF_FIRST_MS = 1000;
+const BACKOFF_CAP_MS = 30_000;
+
+/**
+ * The box agent: turns "go live" and "stop" into pipeline hosts, keeps the
+ * stream state, and restarts a failed pipeline with capped backoff.
+ * Lifecycle (STYLE.md #7): the constructor only stores; start() acts; stop()
+ * releases every process and timer it took.
+ */
+export class DeviceAgent {
+  private state: StreamState;
+  private host: HostProcess | null = null;
+  private wantLive = false;
+  private lastSample: { at: number; stats: HostStats } | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private stateLogTimer: NodeJS.Timeout | null = null;
+  private failuresInARow = 0;
+  private readonly now: () => Date;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: AgentDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.log = deps.logger;
+    this.state = initialState(deps.config.destinations, deps.config.recordDir, this.now());
+  }
+
+  get current(): StreamState {
+    return this.state;
+  }
+
+  start(): void {
+    for (const d of this.deps.config.destinations) destinationSecrets(d).forEach(registerSecret);
+    this.stateLogTimer = setInterval(() => {
+      if (this.state.phase !== 'idle') this.log.info('state', { state: this.state });
+    }, this.deps.stateLogIntervalMs ?? 10_000);
+    if (this.deps.config.autostart) this.goLive();
+  }
+
+  /** Go live. Returns the reasons it cannot, if the config and hardware allow no pipeline. */
+  goLive(): { ok: true } | { ok: false; errors: string[] } {
+    if (this.wantLive) return { ok: true };
+    const planned = planPipeline(this.deps.config, this.deps.hardware, { sessionStamp: stamp(this.now()) });
+    if (!planned.ok) {
+      this.setPhase('error', planned.errors.join('; '));
+      return { ok: false, errors: planned.errors };
+    }
+    this.wantLive = true;
+    this.failuresInARow = 0;
+    this.state = { ...this.state, restarts: 0, recording: { ...this.state.recording, segmentsClosed: 0 } };
+    for (const choice of planned.plan.choices) this.log.info(choice);
+    this.launch();
+    return { ok: true };
+  }
+
+  private launch(): void {
+    const planned = planPipeline(this.deps.config, this.deps.hardware, { sessionStamp: stamp(this.now()) });
+    if (!planned.ok) {
+      this.setPhase('error', planned.errors.join('; '));
+      return;
+    }
+    const rendered = renderPipeline(planned.plan);
+    this.log.info('starting pipeline', { launch: rendered.launch });
+    this.setPhase('starting', null);
+    this.lastSample = null;
+    const host = new HostProcess({
+      onMessage: (msg) => this.onHostMessage(host, msg),
+      onExit: (code, signal) => this.onHostExit(host, code, signal),
+    });
+    this.host = host;
+    host.start(rendered, this.deps.statsIntervalMs ?? 1000);
+  }
+
+  private onHostMessage(host: HostProcess, msg: FromHost): void {
+    if (host !== this.host) return;
+    switch (msg.type) {
+      case 'playing':
+        this.log.info('pipeline playing', { pid: host.pid });
+        break;
+      case 'stats': {
+        const sample = { at: msg.at, stats: msg.stats };
+        this.state = applyStats(this.state, this.lastSample, sample);
+        this.lastSample = sample;
+        if (this.state.phase === 'starting' && mediaFlowing(this.state)) {
+          this.failuresInARow = 0;
+          this.setPhase('live', null);
+        } else {
+          this.emit();
+        }
+        break;
+      }
+      case 'segment-opened':
+        this.state = { ...this.state, recording: { ...this.state.recording, currentSegment: msg.location } };
+        this.log.info('recording segment opened', { location: msg.location });
+        if (this.state.phase === 'starting' && mediaFlowing(this.state)) this.setPhase('live', null);
+        break;
+      case 'segment-closed':
+        this.state = { ...this.state, recording: { ...this.state.recording, segmentsClosed: this.state.recording.segmentsClosed + 1 } };
+        this.log.info('recording segment closed', { location: msg.location });
+        break;
+      case 'warning':
+        this.log.warn('pipeline warning', { element: msg.element, message: msg.message });
+        break;
+      case 'error':
+        this.log.error('pipeline error', { element: msg.element, message: msg.message });
+        this.setPhase('error', `${msg.element}: ${msg.message}`);
+        break;
+      case 'stopped':
+        this.log.info('pipeline stopped', { flushed: msg.flushed });
+        break;
+    }
+  }
+
+  private onHostExit(host: HostProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (host !== this.host) return;
+    this.host = null;
+    if (!this.wantLive) return;
+    // The pipeline died while it should be live: retry with capped, jittered backoff.
+    this.failuresInARow += 1;
+    const base = Math.min(BACKOFF_FIRST_MS * 2 ** (this.failuresInARow - 1), BACKOFF_CAP_MS);
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    const reason = this.state.phase === 'error' && this.state.reason ? this.state.reason : `pipeline exited (code ${code}, signal ${signal})`;
+    this.setPhase('error', reason);
+    this.state = { ...this.state, restarts: this.state.restarts + 1 };
+    this.log.warn('restarting pipeline', { inMs: delay, attempt: this.failuresInARow, reason });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.wantLive) this.launch();
+    }, delay);
+  }
+
+  /** Stop streaming: the recorder finalises its segment and each RTMP session is closed. */
+  async stopStream(): Promise<void> {
+    this.wantLive = false;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    const host = this.host;
+    if (!host) {
+      this.setPhase('idle', null);
+      return;
+    }
+    this.setPhase('stopping', null);
+    await host.stop(STOP_DEADLINE_MS);
+    this.host = null;
+    this.setPhase('idle', null);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stateLogTimer) clearInterval(this.stateLogTimer);
+    this.stateLogTimer = null;
+    await this.stopStream();
+  }
+
+  private setPhase(phase: StreamState['phase'], reason: string | null): void {
+    const before = this.state.phase;
+    this.state = withPhase(this.state, phase, reason, this.now());
+    if (before !== phase) this.log.info(`phase ${phase}`, { state: this.state });
+    this.emit();
+  }
+
+  private emit(): void {
+    this.deps.onState?.(this.state);
+  }
+}
+
+/** 2026-11-22T14:15:03Z -> 20261122-141503 */
+export function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}

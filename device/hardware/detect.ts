@@ -1,0 +1,166 @@
+import { execFile } from 'node:child_process';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { HostPaths } from './paths.js';
+import type { Board, Camera, CameraFormat, Hardware, Microphone, PiModel } from './types.js';
+
+const run = promisify(execFile);
+
+/** The elements the planner knows how to use; only these are looked up. */
+export const KNOWN_ELEMENTS = ['x264enc', 'v4l2h264enc', 'libcamerasrc', 'v4l2src', 'alsasrc', 'jpegdec', 'voaacenc', 'rtmp2sink', 'splitmuxsink', 'mpegtsmux'] as const;
+
+/** The system's side of detection, so tests can replace the two commands it runs. */
+export interface DetectTools {
+  /** The pixel formats a V4L2 capture node offers (empty when unknown). */
+  cameraFormats(device: string): Promise<CameraFormat[]>;
+  /** Which of the named GStreamer elements are installed. */
+  installedElements(names: readonly string[]): Promise<Set<string>>;
+}
+
+async function readText(path: string): Promise<string | null> {
+  try {
+    return (await readFile(path, 'utf8')).replace(/\0/g, '').trim();
+  } catch {
+    return null;
+  }
+}
+
+async function list(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
+export function piModelOf(model: string | null): PiModel | null {
+  if (!model || !model.startsWith('Raspberry Pi')) return null;
+  if (/Zero 2/.test(model)) return 'zero2w';
+  if (/Raspberry Pi 5/.test(model)) return 'pi5';
+  if (/Raspberry Pi (4|400|Compute Module 4)/.test(model)) return 'pi4';
+  if (/Raspberry Pi (3|Compute Module 3)/.test(model)) return 'pi3';
+  return 'pi-other';
+}
+
+export async function detectBoard(paths: HostPaths): Promise<Board> {
+  const model = (await readText(join(paths.proc, 'device-tree/model'))) ?? (await readText(join(paths.sys, 'firmware/devicetree/base/model')));
+  return { model, pi: piModelOf(model) };
+}
+
+/** Drivers of the Pi camera receivers, which libcamera drives. */
+const LIBCAMERA_DRIVERS = new Set(['unicam', 'rp1-cfe']);
+const LEGACY_CAMERA_DRIVERS = new Set(['bcm2835-v4l2', 'bcm2835_v4l2']);
+/** Nodes that are codecs or ISPs, not cameras. */
+const NOT_CAMERAS = /^(bcm2835-codec|bcm2835-isp|pispbe|rpi-hevc|rpivid)/;
+
+interface VideoNode {
+  node: string;
+  name: string;
+  driver: string;
+  index: number;
+}
+
+async function videoNodes(paths: HostPaths): Promise<VideoNode[]> {
+  const cls = join(paths.sys, 'class/video4linux');
+  const nodes: VideoNode[] = [];
+  for (const entry of (await list(cls)).filter((e) => /^video\d+$/.test(e))) {
+    const name = (await readText(join(cls, entry, 'name'))) ?? entry;
+    const index = Number((await readText(join(cls, entry, 'index'))) ?? '0');
+    let driver = '';
+    try {
+      driver = basename(await readlink(join(cls, entry, 'device/driver')));
+    } catch {
+      driver = '';
+    }
+    nodes.push({ node: entry, name, driver, index });
+  }
+  return nodes.sort((a, b) => Number(a.node.slice(5)) - Number(b.node.slice(5)));
+}
+
+export async function detectCameras(paths: HostPaths, tools: DetectTools): Promise<{ cameras: Camera[]; hardwareEncoder: boolean }> {
+  const nodes = await videoNodes(paths);
+  const cameras: Camera[] = [];
+  const seenLibcamera = new Set<string>();
+  for (const n of nodes) {
+    const device = join(paths.dev, n.node);
+    if (NOT_CAMERAS.test(n.name)) continue;
+    if (LIBCAMERA_DRIVERS.has(n.driver)) {
+      // One receiver exposes several nodes (image, embedded data, ...); list the sensor once.
+      if (seenLibcamera.has(n.driver)) continue;
+      seenLibcamera.add(n.driver);
+      cameras.push({ kind: 'picam', device, name: n.name, driver: n.driver, formats: ['raw'] });
+    } else if (LEGACY_CAMERA_DRIVERS.has(n.driver)) {
+      cameras.push({ kind: 'picam-legacy', device, name: n.name, driver: n.driver, formats: await tools.cameraFormats(device) });
+    } else if (n.driver === 'uvcvideo' && n.index === 0) {
+      // UVC cameras expose a capture node (index 0) and a metadata node (index 1).
+      cameras.push({ kind: 'usb', device, name: n.name, driver: n.driver, formats: await tools.cameraFormats(device) });
+    }
+  }
+  const hardwareEncoder = nodes.some((n) => n.name === 'bcm2835-codec-encode');
+  return { cameras, hardwareEncoder };
+}
+
+/** Capture-capable ALSA cards from /proc/asound: "cards" plus a pcmNc directory per capture device. */
+export async function detectMicrophones(paths: HostPaths): Promise<Microphone[]> {
+  const cards = (await readText(join(paths.proc, 'asound/cards'))) ?? '';
+  const mics: Microphone[] = [];
+  for (const line of cards.split('\n')) {
+    const m = /^\s*(\d+)\s+\[(\S+)\s*\]:\s*(\S+)\s+-\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const card = Number(m[1]);
+    const id = m[2] ?? '';
+    const captures = (await list(join(paths.proc, `asound/card${card}`))).filter((e) => /^pcm\d+c$/.test(e)).sort();
+    const first = captures[0];
+    if (!first) continue;
+    const dev = Number(first.slice(3, -1));
+    mics.push({ card, id, name: (m[4] ?? '').trim(), device: `hw:CARD=${id},DEV=${dev}`, usb: m[3] === 'USB-Audio' });
+  }
+  return mics;
+}
+
+export async function detectHardware(paths: HostPaths, tools: DetectTools = systemTools): Promise<Hardware> {
+  const [board, cams, microphones, elements] = await Promise.all([
+    detectBoard(paths),
+    detectCameras(paths, tools),
+    detectMicrophones(paths),
+    tools.installedElements(KNOWN_ELEMENTS),
+  ]);
+  return { board, cameras: cams.cameras, microphones, elements, hardwareEncoder: cams.hardwareEncoder };
+}
+
+const FOURCC: Record<string, CameraFormat> = { H264: 'h264', MJPG: 'mjpeg', JPEG: 'mjpeg', YUYV: 'raw', UYVY: 'raw', NV12: 'raw', YU12: 'raw', RGB3: 'raw' };
+
+/** Parses the fourcc column of `v4l2-ctl --list-formats`: lines like "[0]: 'YUYV' (YUYV 4:2:2)". */
+export function parseV4l2Formats(text: string): CameraFormat[] {
+  const out = new Set<CameraFormat>();
+  for (const m of text.matchAll(/\[\d+\]: '(\w{3,4})'/g)) {
+    const f = FOURCC[m[1] ?? ''];
+    if (f) out.add(f);
+  }
+  return [...out];
+}
+
+export const systemTools: DetectTools = {
+  async cameraFormats(device) {
+    try {
+      const { stdout } = await run('v4l2-ctl', ['--device', device, '--list-formats'], { timeout: 3000 });
+      return parseV4l2Formats(stdout);
+    } catch {
+      return [];
+    }
+  },
+  async installedElements(names) {
+    const found = await Promise.all(
+      names.map(async (name) => {
+        try {
+          await run('gst-inspect-1.0', ['--exists', name], { timeout: 5000 });
+          return name;
+        } catch {
+          return null;
+        }
+      }),
+    );
+    return new Set(found.filter((n): n is string => n !== null));
+  },
+};

@@ -1,0 +1,40 @@
+/** What the box found attached to it. Produced by detect.ts, consumed by the pure planner. */
+
+export type CameraFormat = 'raw' | 'mjpeg' | 'h264';
+
+export interface Camera {
+  /** picam: libcamera stack; picam-legacy: bcm2835-v4l2 (legacy stack); usb: a UVC camera or HDMI dongle. */
+  kind: 'picam' | 'picam-legacy' | 'usb';
+  /** /dev/videoN (for libcamera cameras, the sensor's capture node). */
+  device: string;
+  name: string;
+  driver: string;
+  formats: CameraFormat[];
+}
+
+export interface Microphone {
+  card: number;
+  id: string;
+  name: string;
+  /** The ALSA device string the pipeline opens. */
+  device: string;
+  usb: boolean;
+}
+
+export type PiModel = 'pi3' | 'pi4' | 'pi5' | 'zero2w' | 'pi-other';
+
+export interface Board {
+  /** /proc/device-tree/model, e.g. "Raspberry Pi 4 Model B Rev 1.4"; null off a Pi. */
+  model: string | null;
+  pi: PiModel | null;
+}
+
+export interface Hardware {
+  board: Board;
+  cameras: Camera[];
+  microphones: Microphone[];
+  /** GStreamer elements present on this system that the planner may choose from. */
+  elements: ReadonlySet<string>;
+  /** A V4L2 memory-to-memory H.264 encoder device exists (bcm2835-codec on Pi 3/4/Zero 2 W). */
+  hardwareEncoder: boolean;
+}

@@ -1,0 +1,24 @@
+// The part of gstreamer-superficial 1.7.4 the pipeline host uses (the package ships no types).
+declare module 'gstreamer-superficial' {
+  export interface BusMessage {
+    type: string;
+    _src_element_name: string;
+    /** Set on errors: the element path and the error text. */
+    name?: string;
+    message?: string;
+    [field: string]: unknown;
+  }
+  /** GObject properties by name; 64-bit integers and structures read back as strings. */
+  export type GstElement = Record<string, unknown>;
+  export class Pipeline {
+    constructor(launch: string);
+    play(): void;
+    pause(): void;
+    stop(): void;
+    sendEOS(): void;
+    findChild(name: string): GstElement | undefined;
+    pollBus(callback: (msg: BusMessage) => void): void;
+  }
+  const gstreamer: { Pipeline: typeof Pipeline };
+  export default gstreamer;
+}

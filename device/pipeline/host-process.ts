@@ -1,0 +1,71 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { FromHost, ToHost } from './host-messages.js';
+import type { RenderedPipeline } from './render.js';
+
+const HOST_SCRIPT = fileURLToPath(new URL('./host.js', import.meta.url));
+
+export interface HostHandlers {
+  onMessage(msg: FromHost): void;
+  /** The host process is gone, for whatever reason. */
+  onExit(code: number | null, signal: NodeJS.Signals | null): void;
+}
+
+/**
+ * One pipeline host child process, seen from the agent. It runs in its own
+ * process group so that a kill reaches GStreamer's helper threads and any
+ * process it spawned; it is only ever killed by its pid.
+ */
+export class HostProcess {
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(private readonly handlers: HostHandlers) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(pipeline: RenderedPipeline, statsIntervalMs: number): void {
+    const child = fork(HOST_SCRIPT, [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      detached: true,
+      serialization: 'json',
+    });
+    this.child = child;
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.child = null;
+        this.handlers.onExit(code, signal);
+        resolve();
+      });
+    });
+    child.on('message', (msg: FromHost) => this.handlers.onMessage(msg));
+    child.on('error', () => undefined); // an IPC write to a dying child; 'exit' reports it
+    this.send({ type: 'start', pipeline, statsIntervalMs });
+  }
+
+  private send(msg: ToHost): void {
+    if (this.child?.connected) this.child.send(msg);
+  }
+
+  /** Asks for a clean stop; kills the process group if it is not gone by the deadline. */
+  async stop(deadlineMs: number): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.send({ type: 'stop', deadlineMs: Math.max(deadlineMs - 500, 100) });
+    const timer = setTimeout(() => this.kill(), deadlineMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  kill(): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The pipeline host: a child process that runs exactly one GStreamer pipeline
+ * with gstreamer-superficial and exits with it. The agent never touches
+ * GStreamer itself: the binding leaks every pipeline it creates and pins a
+ * libuv thread per bus poll (FIELD.md), and a crashed or hung pipeline must not
+ * take the agent down. Restarting is done by starting a new host.
+ */
+import { createRequire } from 'node:module';
+import type { BusMessage, Pipeline } from 'gstreamer-superficial';
+import { parseGstStructure } from './gst-structure.js';
+import type { FromHost, HostStats, ToHost } from './host-messages.js';
+import type { RenderedPipeline } from './render.js';
+
+// The package's entry point is the .node addon itself, which only require() loads.
+const gst = createRequire(import.meta.url)('gstreamer-superficial') as typeof import('gstreamer-superficial').default;
+
+function send(msg: FromHost): void {
+  if (process.connected) process.send?.(msg);
+}
+
+function readNumber(value: unknown): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  return Number.isFinite(n) ? n : 0;
+}
+
+let pipeline: Pipeline | null = null;
+let rendered: RenderedPipeline | null = null;
+let statsTimer: NodeJS.Timeout | null = null;
+let stopping = false;
+let finish: ((flushed: boolean) => void) | null = null;
+
+function collectStats(): HostStats {
+  const p = pipeline;
+  const r = rendered;
+  if (!p || !r) return { video: null, destinations: {} };
+  let video: HostStats['video'] = null;
+  if (r.names.videorate) {
+    const vr = p.findChild(r.names.videorate);
+    if (vr) video = { in: readNumber(vr['in']), out: readNumber(vr['out']), dropped: readNumber(vr['drop']), duplicated: readNumber(vr['duplicate']) };
+  }
+  const destinations: HostStats['destinations'] = {};
+  for (const [id, name] of Object.entries(r.names.destinations)) {
+    const stats = p.findChild(name)?.['stats'];
+    const parsed = typeof stats === 'string' ? parseGstStructure(stats) : null;
+    const bytes = parsed?.fields['out-bytes-total'];
+    destinations[id] = { bytesSent: typeof bytes === 'number' ? bytes : 0 };
+  }
+  return { video, destinations };
+}
+
+function onBus(msg: BusMessage): void {
+  switch (msg.type) {
+    case 'eos':
+      finish?.(true);
+      break;
+    case 'error':
+      if (stopping) {
+        // An error while draining (e.g. the server went away) still ends the stop.
+        finish?.(false);
+        return;
+      }
+      send({ type: 'error', element: msg._src_element_name, message: msg.message ?? 'unknown error' });
+      shutdown(1);
+      break;
+    case 'warning':
+      send({ type: 'warning', element: msg._src_element_name, message: typeof msg.message === 'string' ? msg.message : 'warning' });
+      break;
+    case 'state-changed':
+      if (pipeline && msg._src_element_name.startsWith('pipeline') && msg['new-state'] === 'playing') send({ type: 'playing' });
+      break;
+    case 'splitmuxsink-fragment-opened':
+    case 'splitmuxsink-fragment-closed':
+      if (typeof msg['location'] === 'string') {
+        send({ type: msg.type === 'splitmuxsink-fragment-opened' ? 'segment-opened' : 'segment-closed', location: msg['location'] });
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+function start(p: RenderedPipeline, statsIntervalMs: number): void {
+  rendered = p;
+  try {
+    pipeline = new gst.Pipeline(p.launch);
+    for (const [element, props] of Object.entries(p.secretProperties)) {
+      const child = pipeline.findChild(element);
+      if (!child) throw new Error(`no element ${element} in the pipeline`);
+      Object.assign(child, props);
+    }
+  } catch (err) {
+    send({ type: 'error', element: 'pipeline', message: err instanceof Error ? err.message : String(err) });
+    shutdown(1);
+    return;
+  }
+  pipeline.pollBus(onBus);
+  pipeline.play();
+  statsTimer = setInterval(() => send({ type: 'stats', at: Date.now(), stats: collectStats() }), statsIntervalMs);
+}
+
+/** EOS through the whole pipeline so the recorder closes its segment and rtmp2sink ends its session. */
+function stop(deadlineMs: number): void {
+  if (stopping) return;
+  stopping = true;
+  if (!pipeline) {
+    send({ type: 'stopped', flushed: true });
+    shutdown(0);
+    return;
+  }
+  const timer = setTimeout(() => finish?.(false), deadlineMs);
+  finish = (flushed) => {
+    clearTimeout(timer);
+    finish = null;
+    send({ type: 'stopped', flushed });
+    shutdown(0);
+  };
+  pipeline.sendEOS();
+}
+
+function shutdown(code: number): void {
+  if (statsTimer) clearInterval(statsTimer);
+  pipeline?.stop();
+  // The bus poll holds a libuv worker forever; exit explicitly once the IPC
+  // channel has delivered what was sent.
+  setImmediate(() => process.exit(code));
+}
+
+process.on('message', (msg: ToHost) => {
+  switch (msg.type) {
+    case 'start':
+      start(msg.pipeline, msg.statsIntervalMs);
+      break;
+    case 'stop':
+      stop(msg.deadlineMs);
+      break;
+  }
+});
+// The agent went away (crash, SIGKILL): finish cleanly rather than stream on unsupervised.
+process.on('disconnect', () => stop(3000));
+process.on('SIGTERM', () => stop(3000));
+process.on('SIGINT', () => stop(3000));

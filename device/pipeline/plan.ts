@@ -1,0 +1,183 @@
+import type { DeviceConfig } from '../../common/config/schema.js';
+import type { Destination } from '../../common/destination.js';
+import type { Camera, CameraFormat, Hardware } from '../hardware/types.js';
+
+/**
+ * A typed description of one streaming session: what is captured, how it
+ * is encoded, where it goes. Built by the pure `planPipeline`, turned into a
+ * GStreamer launch description only by render.ts (STYLE.md #1).
+ */
+export type VideoInput =
+  | { kind: 'test' }
+  | { kind: 'v4l2'; device: string; format: CameraFormat }
+  | { kind: 'libcamera' };
+
+export type VideoEncoder = 'x264' | 'v4l2h264enc' | 'passthrough';
+
+export type AudioInput = { kind: 'test' } | { kind: 'silence' } | { kind: 'alsa'; device: string };
+
+export interface PipelinePlan {
+  video: {
+    input: VideoInput;
+    encoder: VideoEncoder;
+    width: number;
+    height: number;
+    framerate: number;
+    bitrateKbps: number;
+    /** Frames between keyframes: framerate x ROOMCAST_KEYFRAME_SECONDS. */
+    keyframeInterval: number;
+  };
+  audio: { input: AudioInput; bitrateKbps: number; rate: 48000; channels: 2 };
+  /** Audio is delayed by this much against video (ROOMCAST_AUDIO_DELAY_MS). */
+  audioDelayMs: number;
+  destinations: Destination[];
+  recorder: { dir: string; segmentSeconds: number; filePrefix: string } | null;
+  /** Why each choice was made, in words for the log and `roomcast probe`. */
+  choices: string[];
+}
+
+export type PlanResult = { ok: true; plan: PipelinePlan } | { ok: false; errors: string[] };
+
+export interface PlanContext {
+  /** Distinguishes this session's recording files from earlier ones, e.g. 20261122-141503. */
+  sessionStamp: string;
+}
+
+function pickCamera(config: DeviceConfig, hw: Hardware, choices: string[], errors: string[]): Camera | 'test' | null {
+  const src = config.videoSource;
+  switch (src.kind) {
+    case 'test':
+      choices.push('video: test pattern (ROOMCAST_VIDEO_SOURCE=test)');
+      return 'test';
+    case 'picam': {
+      const cam = hw.cameras.find((c) => c.kind === 'picam' || c.kind === 'picam-legacy');
+      if (!cam) errors.push('ROOMCAST_VIDEO_SOURCE=picam, but no Pi camera was found (check the ribbon cable and camera_auto_detect=1)');
+      return cam ?? null;
+    }
+    case 'usb': {
+      const cam = hw.cameras.find((c) => c.kind === 'usb');
+      if (!cam) errors.push('ROOMCAST_VIDEO_SOURCE=usb, but no USB (UVC) camera was found');
+      return cam ?? null;
+    }
+    case 'device': {
+      const cam = hw.cameras.find((c) => c.device === src.path);
+      if (cam) return cam;
+      // A device the detector did not classify (e.g. a capture card): trust the user, raw format.
+      choices.push(`video: ${src.path} was not detected as a camera; opening it as raw V4L2`);
+      return { kind: 'usb', device: src.path, name: src.path, driver: 'unknown', formats: ['raw'] };
+    }
+    case 'auto': {
+      const cam = hw.cameras.find((c) => c.kind === 'picam' || c.kind === 'picam-legacy') ?? hw.cameras.find((c) => c.kind === 'usb');
+      if (cam) {
+        choices.push(`video: ${cam.kind} "${cam.name}" at ${cam.device} (ROOMCAST_VIDEO_SOURCE=auto)`);
+        return cam;
+      }
+      choices.push('video: no camera found, using the test pattern (ROOMCAST_VIDEO_SOURCE=auto)');
+      return 'test';
+    }
+  }
+}
+
+function pickEncoder(config: DeviceConfig, hw: Hardware, camera: Camera | 'test', choices: string[], errors: string[]): VideoEncoder | null {
+  const cameraH264 = camera !== 'test' && camera.formats.includes('h264');
+  const hardware = hw.hardwareEncoder && hw.elements.has('v4l2h264enc');
+  const x264 = hw.elements.has('x264enc');
+  switch (config.encoder) {
+    case 'hardware':
+      if (!hardware) errors.push('ROOMCAST_ENCODER=hardware, but this board has no V4L2 H.264 encoder (the Pi 5 has none: use x264)');
+      return hardware ? 'v4l2h264enc' : null;
+    case 'x264':
+      if (!x264) errors.push('ROOMCAST_ENCODER=x264, but the x264enc element is not installed (gstreamer1.0-plugins-ugly)');
+      return x264 ? 'x264' : null;
+    case 'passthrough':
+      if (!cameraH264) errors.push('ROOMCAST_ENCODER=passthrough needs a camera that sends H.264 itself; this one does not');
+      else choices.push('encoder: passthrough of the camera\'s H.264; keyframe interval and bitrate are the camera\'s');
+      return cameraH264 ? 'passthrough' : null;
+    case 'auto':
+      if (hardware) {
+        choices.push(`encoder: hardware v4l2h264enc (${hw.board.model ?? 'board'} has one)`);
+        return 'v4l2h264enc';
+      }
+      if (x264) {
+        choices.push(`encoder: x264 (no hardware encoder${hw.board.pi === 'pi5' ? ': the Pi 5 has none' : ''})`);
+        return 'x264';
+      }
+      if (cameraH264) {
+        choices.push('encoder: passthrough (no encoder available, the camera sends H.264)');
+        return 'passthrough';
+      }
+      errors.push('no H.264 encoder: install gstreamer1.0-plugins-ugly (x264enc) or use a Pi 3/4 or a camera that sends H.264');
+      return null;
+  }
+}
+
+/** The camera format to capture: H.264 only for passthrough; otherwise MJPEG over raw (USB 2 bandwidth). */
+function captureFormat(camera: Camera, encoder: VideoEncoder): CameraFormat {
+  if (encoder === 'passthrough') return 'h264';
+  if (camera.formats.includes('mjpeg')) return 'mjpeg';
+  return 'raw';
+}
+
+function pickAudio(config: DeviceConfig, hw: Hardware, choices: string[]): AudioInput {
+  const src = config.audioSource;
+  switch (src.kind) {
+    case 'test':
+      choices.push('audio: test tone (ROOMCAST_AUDIO_SOURCE=test)');
+      return { kind: 'test' };
+    case 'none':
+      choices.push('audio: silent AAC track (ROOMCAST_AUDIO_SOURCE=none)');
+      return { kind: 'silence' };
+    case 'alsa':
+      return { kind: 'alsa', device: src.device };
+    case 'auto': {
+      const mic = hw.microphones.find((m) => m.usb) ?? null;
+      if (mic && hw.elements.has('alsasrc')) {
+        choices.push(`audio: USB audio "${mic.name}" at ${mic.device} (ROOMCAST_AUDIO_SOURCE=auto)`);
+        return { kind: 'alsa', device: mic.device };
+      }
+      choices.push('audio: no USB microphone found, sending a silent track (ROOMCAST_AUDIO_SOURCE=auto)');
+      return { kind: 'silence' };
+    }
+  }
+}
+
+/** Pure: config + detected hardware -> a plan, or every reason there cannot be one. */
+export function planPipeline(config: DeviceConfig, hw: Hardware, ctx: PlanContext): PlanResult {
+  const choices: string[] = [];
+  const errors: string[] = [];
+  const camera = pickCamera(config, hw, choices, errors);
+  const encoder = camera ? pickEncoder(config, hw, camera, choices, errors) : null;
+  const audio = pickAudio(config, hw, choices);
+  if (config.destinations.length === 0 && config.recordDir === null) {
+    errors.push('nothing to do: set ROOMCAST_DESTINATIONS, ROOMCAST_RECORD_DIR, or both');
+  }
+  for (const el of ['voaacenc', 'rtmp2sink', 'splitmuxsink', 'mpegtsmux'] as const) {
+    if (!hw.elements.has(el)) errors.push(`the GStreamer element ${el} is not installed (gstreamer1.0-plugins-bad)`);
+  }
+  if (!camera || !encoder || errors.length > 0) return { ok: false, errors };
+
+  let input: VideoInput;
+  if (camera === 'test') input = { kind: 'test' };
+  else if (camera.kind === 'picam') input = { kind: 'libcamera' };
+  else input = { kind: 'v4l2', device: camera.device, format: captureFormat(camera, encoder) };
+
+  return {
+    ok: true,
+    plan: {
+      video: {
+        input,
+        encoder,
+        width: config.videoSize.width,
+        height: config.videoSize.height,
+        framerate: config.framerate,
+        bitrateKbps: config.videoBitrateKbps,
+        keyframeInterval: config.framerate * config.keyframeSeconds,
+      },
+      audio: { input: audio, bitrateKbps: config.audioBitrateKbps, rate: 48000, channels: 2 },
+      audioDelayMs: config.audioDelayMs,
+      destinations: config.destinations,
+      recorder: config.recordDir === null ? null : { dir: config.recordDir, segmentSeconds: config.recordSegmentSeconds, filePrefix: `roomcast-${ctx.sessionStamp}` },
+      choices,
+    },
+  };
+}
