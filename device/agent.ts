@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import type { DeviceConfig } from '../common/config/schema.js';
 import { destinationSecrets } from '../common/destination.js';
 import type { Logger } from '../common/log.js';
@@ -73,19 +74,31 @@ export class DeviceAgent {
     this.failuresInARow = 0;
     this.state = { ...this.state, restarts: 0, recording: { ...this.state.recording, segmentsClosed: 0 } };
     for (const choice of planned.plan.choices) this.log.info(choice);
-    this.launch();
+    void this.launch();
     return { ok: true };
   }
 
-  private launch(): void {
+  private async launch(): Promise<void> {
     const planned = planPipeline(this.deps.config, this.deps.hardware, { sessionStamp: stamp(this.now()) });
     if (!planned.ok) {
       this.setPhase('error', planned.errors.join('; '));
       return;
     }
+    this.setPhase('starting', null);
+    const recorder = planned.plan.recorder;
+    if (recorder) {
+      try {
+        await mkdir(recorder.dir, { recursive: true });
+      } catch (err) {
+        // Not fatal to the stream, but the recorder cannot run: say so plainly and retry later.
+        this.setPhase('error', `cannot create the recording folder ${recorder.dir}: ${err instanceof Error ? err.message : String(err)}`);
+        this.scheduleRetry(this.state.reason ?? 'recording folder');
+        return;
+      }
+    }
+    if (!this.wantLive) return;
     const rendered = renderPipeline(planned.plan);
     this.log.info('starting pipeline', { launch: rendered.launch });
-    this.setPhase('starting', null);
     this.lastSample = null;
     const host = new HostProcess({
       onMessage: (msg) => this.onHostMessage(host, msg),
@@ -139,17 +152,21 @@ export class DeviceAgent {
     if (host !== this.host) return;
     this.host = null;
     if (!this.wantLive) return;
-    // The pipeline died while it should be live: retry with capped, jittered backoff.
+    const reason = this.state.phase === 'error' && this.state.reason ? this.state.reason : `pipeline exited (code ${code}, signal ${signal})`;
+    this.setPhase('error', reason);
+    this.scheduleRetry(reason);
+  }
+
+  /** The pipeline died while it should be live: retry with capped, jittered backoff. */
+  private scheduleRetry(reason: string): void {
     this.failuresInARow += 1;
     const base = Math.min(BACKOFF_FIRST_MS * 2 ** (this.failuresInARow - 1), BACKOFF_CAP_MS);
     const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    const reason = this.state.phase === 'error' && this.state.reason ? this.state.reason : `pipeline exited (code ${code}, signal ${signal})`;
-    this.setPhase('error', reason);
     this.state = { ...this.state, restarts: this.state.restarts + 1 };
     this.log.warn('restarting pipeline', { inMs: delay, attempt: this.failuresInARow, reason });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      if (this.wantLive) this.launch();
+      if (this.wantLive) void this.launch();
     }, delay);
   }
 

@@ -1,0 +1,54 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface ProbedStream {
+  index: number;
+  codec_type: 'video' | 'audio' | string;
+  codec_name: string;
+  profile?: string;
+  width?: number;
+  height?: number;
+  r_frame_rate?: string;
+  avg_frame_rate?: string;
+  sample_rate?: string;
+  channels?: number;
+}
+
+export interface ProbedPacket {
+  pts: number;
+  size: number;
+  keyframe: boolean;
+}
+
+async function ffprobeJson(args: string[]): Promise<unknown> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-of', 'json', ...args], { maxBuffer: 256 * 1024 * 1024, timeout: 60_000 });
+  return JSON.parse(stdout) as unknown;
+}
+
+/** The streams of a file or URL, as ffprobe reads them. */
+export async function probeStreams(input: string): Promise<{ streams: ProbedStream[]; duration: number }> {
+  const out = (await ffprobeJson(['-show_streams', '-show_format', input])) as { streams: ProbedStream[]; format?: { duration?: string } };
+  return { streams: out.streams, duration: Number(out.format?.duration ?? NaN) };
+}
+
+/** Every packet of one stream type: its presentation time, size and keyframe flag. */
+export async function probePackets(input: string, type: 'v' | 'a'): Promise<ProbedPacket[]> {
+  const out = (await ffprobeJson(['-select_streams', type, '-show_entries', 'packet=pts_time,size,flags', input])) as {
+    packets: { pts_time?: string; size?: string; flags?: string }[];
+  };
+  return out.packets
+    .filter((p) => p.pts_time !== undefined)
+    .map((p) => ({ pts: Number(p.pts_time), size: Number(p.size), keyframe: (p.flags ?? '').includes('K') }));
+}
+
+/** Decodes the whole input; returns ffmpeg's error output (empty when it decoded cleanly). */
+export async function decodeErrors(input: string): Promise<string> {
+  try {
+    const { stderr } = await run('ffmpeg', ['-v', 'error', '-nostdin', '-i', input, '-f', 'null', '-'], { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+    return stderr.trim();
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
