@@ -52,3 +52,11 @@ export async function decodeErrors(input: string): Promise<string> {
     return err instanceof Error ? err.message : String(err);
   }
 }
+
+/** The loudest sample of the decoded audio in dBFS (-Infinity for digital silence), from ffmpeg's volumedetect. */
+export async function audioMaxVolume(input: string): Promise<number> {
+  const { stderr } = await run('ffmpeg', ['-nostdin', '-v', 'info', '-i', input, '-map', '0:a', '-af', 'volumedetect', '-f', 'null', '-'], { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+  const m = /max_volume:\s*(-?[\d.]+|-inf) dB/.exec(stderr);
+  if (!m) throw new Error('ffmpeg printed no max_volume');
+  return m[1] === '-inf' ? -Infinity : Number(m[1]);
+}

@@ -75,7 +75,9 @@ function videoEncode(v: PipelinePlan['video']): string[] {
       return [
         ...prep,
         // scenecut=0 keeps the keyframe interval fixed; nal-hrd=cbr with filler
-        // holds the bitrate constant even on a still picture (platforms check).
+        // holds the bitrate constant even on a still picture (platforms check);
+        // vbv-init=0.5 (x264's default is 0.9) stops the first seconds
+        // overshooting by ~15% while the buffer drains.
         el('x264enc', {
           name: 'venc',
           bitrate: v.bitrateKbps,
@@ -84,7 +86,7 @@ function videoEncode(v: PipelinePlan['video']): string[] {
           'speed-preset': 'veryfast',
           tune: 'zerolatency',
           'key-int-max': v.keyframeInterval,
-          'option-string': 'scenecut=0:nal-hrd=cbr:filler=1',
+          'option-string': 'scenecut=0:nal-hrd=cbr:filler=1:vbv-init=0.5',
         }),
         caps('video/x-h264', { profile: 'main' }),
       ];
@@ -126,6 +128,15 @@ function audioEncode(plan: PipelinePlan): string[] {
 
 const chain = (parts: string[]): string => parts.join(' ! ');
 
+/**
+ * Muxers are live aggregators: when the encoder is slow to start (a busy CPU)
+ * they time out on video, send audio ahead, then clamp the late video
+ * timestamps forward, which bends the first GOP (1.936 s instead of 2 s,
+ * measured). Half a second of slack lets them wait; it costs latency only
+ * while a stream is actually late.
+ */
+const MUX_LATENCY_NS = 500_000_000;
+
 export function renderPipeline(plan: PipelinePlan): RenderedPipeline {
   const v = plan.video;
   const branches: string[] = [];
@@ -138,7 +149,7 @@ export function renderPipeline(plan: PipelinePlan): RenderedPipeline {
     // One FLV mux for every destination; each destination behind its own leaky
     // queue so a slow or stalled server drops its own data and never holds back
     // the encoder, the recorder or the other destinations.
-    branches.push(chain([el('flvmux', { name: 'flv', streamable: true }), el('tee', { name: 'ftee', 'allow-not-linked': true })]));
+    branches.push(chain([el('flvmux', { name: 'flv', streamable: true, latency: MUX_LATENCY_NS }), el('tee', { name: 'ftee', 'allow-not-linked': true })]));
     branches.push(chain(['vtee.', el('queue', { 'max-size-time': 2_000_000_000, 'max-size-bytes': 0, 'max-size-buffers': 0 }), el('h264parse'), 'flv.video']));
     branches.push(chain(['atee.', el('queue', { 'max-size-time': 2_000_000_000, 'max-size-bytes': 0, 'max-size-buffers': 0 }), 'flv.audio']));
     for (const d of plan.destinations) {
@@ -165,6 +176,7 @@ export function renderPipeline(plan: PipelinePlan): RenderedPipeline {
       el('splitmuxsink', {
         name: recorder,
         'muxer-factory': 'mpegtsmux',
+        'muxer-properties': `properties,latency=(guint64)${MUX_LATENCY_NS}`,
         'async-finalize': true,
         'max-size-time': r.segmentSeconds * 1_000_000_000,
         location: `${r.dir}/${r.filePrefix}-%05d.ts`,

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { CLI } from '../helpers/agent-process.js';
+import { boxEnv } from '../helpers/env.js';
+
+const run = promisify(execFile);
+
+async function roomcast(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('the roomcast command', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'roomcast-cli-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('device refuses an invalid configuration, names every bad variable at once, starts nothing, leaks no key', async () => {
+    const r = await roomcast(['device'], boxEnv(dir, {
+      ROOMCAST_VIDEO_SIZE: '1280x721',
+      ROOMCAST_FRAMERATE: 'fast',
+      ROOMCAST_DESTINATIONS: 'twitch:live_123456789_secretkeyXYZ9 ftp://example.invalid/x',
+      ROOMCAST_ENCODER: 'nvenc',
+    }));
+    assert.equal(r.code, 2);
+    for (const v of ['ROOMCAST_VIDEO_SIZE', 'ROOMCAST_FRAMERATE', 'ROOMCAST_DESTINATIONS', 'ROOMCAST_ENCODER']) assert.match(r.stderr, new RegExp(v));
+    assert.doesNotMatch(r.stdout + r.stderr, /starting pipeline/);
+    assert.ok(!(r.stdout + r.stderr).includes('secretkeyXYZ9'));
+  });
+
+  test('probe shows the choices and the pipeline, with the stream key masked and absent from the pipeline', async () => {
+    const r = await roomcast(['probe'], boxEnv(dir, { ROOMCAST_DESTINATIONS: 'youtube:abcd-efgh-ijkl-mnop facebook:FB-1234567890-key7', ROOMCAST_RECORD_DIR: join(dir, 'rec') }));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /video: test pattern/);
+    assert.match(r.stdout, /youtube: rtmp:\/\/a\.rtmp\.youtube\.com\/live2\/\*\*\*\*mnop/);
+    assert.match(r.stdout, /facebook: rtmps:\/\/live-api-s\.facebook\.com:443\/rtmp\/\*\*\*\*key7/);
+    assert.match(r.stdout, /rtmp2sink name=dest_youtube/);
+    assert.match(r.stdout, /splitmuxsink/);
+    assert.ok(!r.stdout.includes('abcd-efgh'));
+    assert.ok(!r.stdout.includes('FB-1234567890'));
+  });
+
+  test('probe --json reports a configuration that cannot go live, with the reason', async () => {
+    const r = await roomcast(['probe', '--json'], boxEnv(dir, { ROOMCAST_VIDEO_SOURCE: 'picam' }));
+    const report = JSON.parse(r.stdout) as { errors: string[]; pipeline: string | null };
+    assert.equal(report.pipeline, null);
+    assert.ok(report.errors.some((e) => /no Pi camera/.test(e)));
+    assert.ok(report.errors.some((e) => /nothing to do/.test(e)));
+  });
+
+  test('an unknown command is refused with the usage', async () => {
+    const r = await roomcast(['stream'], {});
+    assert.equal(r.code, 64);
+    assert.match(r.stderr, /roomcast device/);
+  });
+});

@@ -1,0 +1,254 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Env } from '../../common/config/load.js';
+import type { Hardware } from '../../device/hardware/types.js';
+import { planPipeline, type PipelinePlan } from '../../device/pipeline/plan.js';
+import { configFrom } from '../helpers/config.js';
+import { C920, C920_H264, elementsWithout, HDMI_RAW, I2S_MIC, PICAM3, PICAM_LEGACY, pi4, pi5, USB_MIC } from '../helpers/hardware.js';
+
+const CTX = { sessionStamp: '20261122-141503' };
+
+function plan(env: Env, hw: Hardware): PipelinePlan {
+  const result = planPipeline(configFrom(env), hw, CTX);
+  if (!result.ok) assert.fail(`expected a plan, got errors: ${result.errors.join('; ')}`);
+  return result.plan;
+}
+
+function errors(env: Env, hw: Hardware): string[] {
+  const result = planPipeline(configFrom(env), hw, CTX);
+  if (result.ok) assert.fail('expected the plan to fail');
+  return result.errors;
+}
+
+function hasError(list: string[], pattern: RegExp): void {
+  assert.ok(list.some((e) => pattern.test(e)), `no error matching ${pattern} in ${JSON.stringify(list)}`);
+}
+
+describe('video source', () => {
+  it('auto prefers a Pi camera over a USB camera', () => {
+    const p = plan({}, pi4({ cameras: [C920, { ...PICAM3, device: '/dev/video2' }] }));
+    assert.deepEqual(p.video.input, { kind: 'libcamera' });
+    assert.ok(p.choices.some((c) => c.startsWith('video: picam')), p.choices.join('\n'));
+  });
+
+  it('auto with only a USB camera captures from it', () => {
+    const p = plan({}, pi4({ cameras: [C920] }));
+    assert.deepEqual(p.video.input, { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' });
+  });
+
+  it('auto with a legacy-stack Pi camera captures it through V4L2', () => {
+    const p = plan({ ROOMCAST_ENCODER: 'x264' }, pi4({ cameras: [PICAM_LEGACY] }));
+    assert.deepEqual(p.video.input, { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' });
+  });
+
+  it('auto with no camera falls back to the test pattern and says so', () => {
+    const p = plan({}, pi4());
+    assert.deepEqual(p.video.input, { kind: 'test' });
+    assert.ok(p.choices.some((c) => /test pattern/.test(c)), p.choices.join('\n'));
+  });
+
+  it('test uses the test pattern even with a camera attached', () => {
+    assert.deepEqual(plan({ ROOMCAST_VIDEO_SOURCE: 'test' }, pi4({ cameras: [C920] })).video.input, { kind: 'test' });
+  });
+
+  it('picam without a Pi camera is an error', () => {
+    hasError(errors({ ROOMCAST_VIDEO_SOURCE: 'picam' }, pi4({ cameras: [C920] })), /ROOMCAST_VIDEO_SOURCE=picam/);
+  });
+
+  it('usb without a USB camera is an error', () => {
+    hasError(errors({ ROOMCAST_VIDEO_SOURCE: 'usb' }, pi4({ cameras: [PICAM3] })), /ROOMCAST_VIDEO_SOURCE=usb/);
+  });
+
+  it('an explicit device path that was detected uses that camera and its formats', () => {
+    const p = plan({ ROOMCAST_VIDEO_SOURCE: '/dev/video2' }, pi4({ cameras: [C920, { ...C920_H264, device: '/dev/video2' }] }));
+    assert.deepEqual(p.video.input, { kind: 'v4l2', device: '/dev/video2', format: 'mjpeg' });
+  });
+
+  it('an explicit device path that was not detected is opened as raw V4L2', () => {
+    const p = plan({ ROOMCAST_VIDEO_SOURCE: '/dev/video4' }, pi4({ cameras: [C920] }));
+    assert.deepEqual(p.video.input, { kind: 'v4l2', device: '/dev/video4', format: 'raw' });
+    assert.ok(p.choices.some((c) => c.includes('/dev/video4')), p.choices.join('\n'));
+  });
+});
+
+describe('encoder', () => {
+  it('auto on a Pi 4 with the hardware encoder uses v4l2h264enc', () => {
+    assert.equal(plan({}, pi4({ cameras: [C920] })).video.encoder, 'v4l2h264enc');
+  });
+
+  it('auto on a Pi 4 whose v4l2h264enc element is missing uses x264', () => {
+    assert.equal(plan({}, pi4({ elements: elementsWithout('v4l2h264enc') })).video.encoder, 'x264');
+  });
+
+  it('auto on a Pi 5 uses x264 and says the Pi 5 has no hardware encoder', () => {
+    const p = plan({}, pi5({ cameras: [PICAM3] }));
+    assert.equal(p.video.encoder, 'x264');
+    assert.ok(p.choices.some((c) => c.includes('Pi 5 has none')), p.choices.join('\n'));
+  });
+
+  it('hardware on a Pi 5 is an error', () => {
+    hasError(errors({ ROOMCAST_ENCODER: 'hardware' }, pi5({ cameras: [PICAM3] })), /ROOMCAST_ENCODER=hardware/);
+  });
+
+  it('hardware on a Pi 4 uses v4l2h264enc', () => {
+    assert.equal(plan({ ROOMCAST_ENCODER: 'hardware' }, pi4()).video.encoder, 'v4l2h264enc');
+  });
+
+  it('x264 on a Pi 4 uses x264 even though it has a hardware encoder', () => {
+    assert.equal(plan({ ROOMCAST_ENCODER: 'x264' }, pi4()).video.encoder, 'x264');
+  });
+
+  it('x264 without the x264enc element is an error', () => {
+    hasError(errors({ ROOMCAST_ENCODER: 'x264' }, pi5({ elements: elementsWithout('x264enc') })), /x264enc/);
+  });
+
+  it('auto with no encoder element but an H.264 camera passes the camera stream through', () => {
+    const p = plan({}, pi5({ cameras: [C920_H264], elements: elementsWithout('x264enc') }));
+    assert.equal(p.video.encoder, 'passthrough');
+    assert.deepEqual(p.video.input, { kind: 'v4l2', device: '/dev/video0', format: 'h264' });
+  });
+
+  it('auto with no encoder element and no H.264 camera is an error', () => {
+    hasError(errors({}, pi5({ cameras: [C920], elements: elementsWithout('x264enc') })), /no H\.264 encoder/);
+  });
+
+  it('passthrough with an H.264 camera captures H.264', () => {
+    const p = plan({ ROOMCAST_ENCODER: 'passthrough' }, pi4({ cameras: [C920_H264] }));
+    assert.equal(p.video.encoder, 'passthrough');
+    assert.deepEqual(p.video.input, { kind: 'v4l2', device: '/dev/video0', format: 'h264' });
+  });
+
+  it('passthrough with a camera that does not send H.264 is an error', () => {
+    hasError(errors({ ROOMCAST_ENCODER: 'passthrough' }, pi4({ cameras: [C920] })), /ROOMCAST_ENCODER=passthrough/);
+  });
+
+  it('passthrough with the test pattern is an error', () => {
+    hasError(errors({ ROOMCAST_ENCODER: 'passthrough', ROOMCAST_VIDEO_SOURCE: 'test' }, pi4()), /ROOMCAST_ENCODER=passthrough/);
+  });
+});
+
+describe('capture format', () => {
+  it('prefers MJPEG over raw when encoding', () => {
+    assert.deepEqual(plan({ ROOMCAST_ENCODER: 'x264' }, pi4({ cameras: [C920_H264] })).video.input, { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' });
+  });
+
+  it('captures raw from a camera without MJPEG', () => {
+    assert.deepEqual(plan({}, pi4({ cameras: [HDMI_RAW] })).video.input, { kind: 'v4l2', device: '/dev/video2', format: 'raw' });
+  });
+});
+
+describe('audio', () => {
+  it('auto with a USB microphone opens it through ALSA', () => {
+    assert.deepEqual(plan({}, pi4({ microphones: [I2S_MIC, USB_MIC] })).audio.input, { kind: 'alsa', device: 'hw:CARD=Device,DEV=0' });
+  });
+
+  it('auto ignores capture cards that are not USB', () => {
+    assert.deepEqual(plan({}, pi4({ microphones: [I2S_MIC] })).audio.input, { kind: 'silence' });
+  });
+
+  it('auto without a microphone sends silence', () => {
+    const p = plan({}, pi4());
+    assert.deepEqual(p.audio.input, { kind: 'silence' });
+    assert.ok(p.choices.some((c) => c.startsWith('audio: no USB microphone')), p.choices.join('\n'));
+  });
+
+  it('auto with a USB microphone but no alsasrc sends silence', () => {
+    assert.deepEqual(plan({}, pi4({ microphones: [USB_MIC], elements: elementsWithout('alsasrc') })).audio.input, { kind: 'silence' });
+  });
+
+  it('none sends silence even with a microphone', () => {
+    assert.deepEqual(plan({ ROOMCAST_AUDIO_SOURCE: 'none' }, pi4({ microphones: [USB_MIC] })).audio.input, { kind: 'silence' });
+  });
+
+  it('test sends the test tone', () => {
+    assert.deepEqual(plan({ ROOMCAST_AUDIO_SOURCE: 'test' }, pi4()).audio.input, { kind: 'test' });
+  });
+
+  it('an explicit ALSA device is used as given', () => {
+    assert.deepEqual(plan({ ROOMCAST_AUDIO_SOURCE: 'hw:2,0' }, pi4({ microphones: [USB_MIC] })).audio.input, { kind: 'alsa', device: 'hw:2,0' });
+  });
+
+  it('is 48 kHz stereo at the configured bitrate', () => {
+    assert.deepEqual(plan({ ROOMCAST_AUDIO_BITRATE: '160' }, pi4()).audio, { input: { kind: 'silence' }, bitrateKbps: 160, rate: 48000, channels: 2 });
+  });
+});
+
+describe('numbers, destinations and recorder', () => {
+  it('keyframeInterval is framerate x keyframe seconds; size and bitrate are copied', () => {
+    const p = plan({ ROOMCAST_FRAMERATE: '25', ROOMCAST_KEYFRAME_SECONDS: '3', ROOMCAST_VIDEO_SIZE: '1920x1080', ROOMCAST_VIDEO_BITRATE: '4500' }, pi4());
+    assert.equal(p.video.keyframeInterval, 75);
+    assert.deepEqual([p.video.width, p.video.height, p.video.framerate, p.video.bitrateKbps], [1920, 1080, 25, 4500]);
+  });
+
+  it('copies the audio delay', () => {
+    assert.equal(plan({ ROOMCAST_AUDIO_DELAY_MS: '120' }, pi4()).audioDelayMs, 120);
+  });
+
+  it('with no destinations and no recording directory there is nothing to do', () => {
+    hasError(errors({ ROOMCAST_DESTINATIONS: '' }, pi4()), /^nothing to do/);
+  });
+
+  it('recording alone is enough', () => {
+    const p = plan({ ROOMCAST_DESTINATIONS: '', ROOMCAST_RECORD_DIR: '/data/recordings' }, pi4());
+    assert.deepEqual(p.destinations, []);
+    assert.notEqual(p.recorder, null);
+  });
+
+  it('the recorder uses the record dir, segment length and the session stamp', () => {
+    const p = plan({ ROOMCAST_RECORD_DIR: '/data/recordings', ROOMCAST_RECORD_SEGMENT_SECONDS: '30' }, pi4());
+    assert.deepEqual(p.recorder, { dir: '/data/recordings', segmentSeconds: 30, filePrefix: 'roomcast-20261122-141503' });
+  });
+
+  it('there is no recorder without a record dir', () => {
+    assert.equal(plan({}, pi4()).recorder, null);
+  });
+
+  it('passes the destinations through in order', () => {
+    const p = plan({ ROOMCAST_DESTINATIONS: 'youtube:abcd-efgh-ijkl twitch:live_1234_abcd youtube:mnop-qrst-uvwx' }, pi4());
+    assert.deepEqual(p.destinations.map((d) => d.id), ['youtube', 'twitch', 'youtube-2']);
+  });
+});
+
+describe('missing elements and several errors', () => {
+  for (const el of ['voaacenc', 'rtmp2sink', 'splitmuxsink', 'mpegtsmux']) {
+    it(`a missing ${el} is an error naming it`, () => {
+      hasError(errors({}, pi4({ elements: elementsWithout(el) })), new RegExp(`\\b${el}\\b`));
+    });
+  }
+
+  it('names the Debian package that holds a missing splitmuxsink', { todo: 'bug: the message says gstreamer1.0-plugins-bad, but splitmuxsink is in gstreamer1.0-plugins-good' }, () => {
+    hasError(errors({}, pi4({ elements: elementsWithout('splitmuxsink') })), /splitmuxsink.*gstreamer1\.0-plugins-good/);
+  });
+
+  it('reports every error together', () => {
+    const list = errors({ ROOMCAST_VIDEO_SOURCE: 'picam', ROOMCAST_DESTINATIONS: '' }, pi4({ cameras: [C920], elements: elementsWithout('rtmp2sink', 'voaacenc') }));
+    assert.equal(list.length, 4, JSON.stringify(list));
+    hasError(list, /picam/);
+    hasError(list, /nothing to do/);
+    hasError(list, /rtmp2sink/);
+    hasError(list, /voaacenc/);
+  });
+
+  it('reports an encoder error together with a camera error', { todo: 'bug: planPipeline skips the encoder check when no camera was found' }, () => {
+    const list = errors({ ROOMCAST_VIDEO_SOURCE: 'picam', ROOMCAST_ENCODER: 'hardware' }, pi5());
+    hasError(list, /ROOMCAST_VIDEO_SOURCE=picam/);
+    hasError(list, /ROOMCAST_ENCODER=hardware/);
+  });
+
+  const sourceElements: [string, Env, Hardware][] = [
+    ['libcamerasrc', {}, pi4({ cameras: [PICAM3], elements: elementsWithout('libcamerasrc') })],
+    ['v4l2src', {}, pi4({ cameras: [C920], elements: elementsWithout('v4l2src') })],
+    ['alsasrc', { ROOMCAST_AUDIO_SOURCE: 'hw:CARD=Device,DEV=0' }, pi4({ elements: elementsWithout('alsasrc') })],
+  ];
+  for (const [el, env, hw] of sourceElements) {
+    it(`a plan that needs ${el} fails when it is not installed`, { todo: `bug: planPipeline never checks ${el}, so gst_parse_launch fails later` }, () => {
+      hasError(errors(env, hw), new RegExp(el));
+    });
+  }
+
+  it('does not plan MJPEG capture without jpegdec', { todo: 'bug: captureFormat picks mjpeg without checking jpegdec' }, () => {
+    const result = planPipeline(configFrom({}), pi4({ cameras: [C920], elements: elementsWithout('jpegdec') }), CTX);
+    if (result.ok) assert.deepEqual(result.plan.video.input, { kind: 'v4l2', device: '/dev/video0', format: 'raw' });
+    else hasError(result.errors, /jpegdec/);
+  });
+});
