@@ -5,7 +5,7 @@ const run = promisify(execFile);
 
 export interface ProbedStream {
   index: number;
-  codec_type: 'video' | 'audio' | string;
+  codec_type: string;
   codec_name: string;
   profile?: string;
   width?: number;
