@@ -137,7 +137,12 @@ const chain = (parts: string[]): string => parts.join(' ! ');
  */
 const MUX_LATENCY_NS = 500_000_000;
 
-export function renderPipeline(plan: PipelinePlan): RenderedPipeline {
+/**
+ * `inlineSecrets` writes each stream URL into the launch description itself,
+ * for running the same pipeline under plain gst-launch-1.0 (the benchmark's
+ * baseline). The agent never uses it: such a description must not be logged.
+ */
+export function renderPipeline(plan: PipelinePlan, opts: { inlineSecrets?: boolean } = {}): RenderedPipeline {
   const v = plan.video;
   const branches: string[] = [];
   branches.push(chain([...videoCapture(v.input, v), ...videoEncode(v), el('h264parse', { 'config-interval': -1 }), el('tee', { name: 'vtee', 'allow-not-linked': true })]));
@@ -160,7 +165,7 @@ export function renderPipeline(plan: PipelinePlan): RenderedPipeline {
         chain([
           'ftee.',
           el('queue', { name: `q_${name}`, leaky: 'downstream', 'max-size-time': 4_000_000_000, 'max-size-bytes': 0, 'max-size-buffers': 0 }),
-          el('rtmp2sink', { name, sync: false, 'async-connect': true }),
+          el('rtmp2sink', { name, sync: false, 'async-connect': true, ...(opts.inlineSecrets ? { location: d.url } : {}) }),
         ]),
       );
     }

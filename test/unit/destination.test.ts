@@ -130,6 +130,12 @@ describe('scrubSecrets', () => {
     assert.equal(scrubSecrets('pipeline playing'), 'pipeline playing');
   });
 
+  it('masks a secret that contains a shorter registered secret', { todo: 'bug: secrets are replaced in registration order, so a shorter one inside a longer one unmasks the rest of it' }, () => {
+    registerSecret('stream'); // the key of rtmp://192.168.1.10/live/stream
+    registerSecret('stream-2f8a9c41d7');
+    assert.equal(scrubSecrets('key stream-2f8a9c41d7'), 'key ****41d7');
+  });
+
   it('does not register secrets shorter than 4 characters', () => {
     registerSecret('abc');
     assert.equal(scrubSecrets('abc abc'), 'abc abc');
@@ -150,7 +156,7 @@ describe('destinationSecrets', () => {
   });
 
   it('registered, they scrub a query-string token from the URL', { todo: 'bug: destinationSecrets drops the query string, which display treats as part of the key' }, () => {
-    const [d] = assignIds([parsed('rtmp://ingest.example.com/live/stream?token=tok-abcdef123456')]);
+    const [d] = assignIds([parsed('rtmp://ingest.example.com/live/cam1-key-0042?token=tok-abcdef123456')]);
     assert.ok(d);
     destinationSecrets(d).forEach(registerSecret);
     assert.ok(!scrubSecrets(d.url).includes('tok-abcdef12'), scrubSecrets(d.url));

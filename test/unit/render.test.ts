@@ -4,6 +4,7 @@ import { loadConfig } from '../../common/config/load.js';
 import type { Destination } from '../../common/destination.js';
 import type { PipelinePlan } from '../../device/pipeline/plan.js';
 import { quote, renderPipeline, sinkName } from '../../device/pipeline/render.js';
+import { parseLaunch, type LaunchElement } from '../helpers/launch.js';
 
 const YT_KEY = 'abcd-efgh-ijkl-mnop-qrst';
 const TWITCH_KEY = 'live_123456789_AbCdEfGhIjKlMnOp';
@@ -34,99 +35,138 @@ function makePlan(over: PlanOverrides = {}): PipelinePlan {
   };
 }
 
-const count = (haystack: string, needle: string): number => haystack.split(needle).length - 1;
+function launchOf(over: PlanOverrides = {}): LaunchElement[][] {
+  return parseLaunch(renderPipeline(makePlan(over)).launch);
+}
+
+function all(branches: LaunchElement[][], factory: string): LaunchElement[] {
+  return branches.flat().filter((e) => e.factory === factory);
+}
+
+/** The properties of the only element made by `factory`. */
+function only(branches: LaunchElement[][], factory: string): Record<string, string> {
+  const found = all(branches, factory);
+  assert.equal(found.length, 1, `${found.length} ${factory} elements`);
+  return found[0]?.props ?? {};
+}
+
+/** Factories (and caps) of the branch that starts with `first`. */
+function branch(branches: LaunchElement[][], first: string): string[] {
+  const b = branches.find((x) => x[0]?.factory === first);
+  assert.ok(b, `no branch starting with ${first}`);
+  return b.map((e) => e.factory);
+}
+
+const VIDEO_CAPS = 'width=1280,height=720,framerate=30/1';
 
 describe('video', () => {
   it('x264 has a fixed keyframe interval, constant bitrate and main profile', () => {
-    const r = renderPipeline(makePlan({ video: { keyframeInterval: 50, bitrateKbps: 3000 } }));
-    assert.match(r.launch, /x264enc name=venc bitrate=3000 pass=cbr /);
-    assert.match(r.launch, / key-int-max=50 /);
-    const options = / option-string="([^"]*)"/.exec(r.launch)?.[1]?.split(':') ?? [];
+    const b = launchOf({ video: { keyframeInterval: 50, bitrateKbps: 3000 } });
+    const x264 = only(b, 'x264enc');
+    assert.equal(x264['key-int-max'], '50');
+    assert.equal(x264['bitrate'], '3000');
+    assert.equal(x264['pass'], 'cbr');
+    const options = (x264['option-string'] ?? '').replace(/^"|"$/g, '').split(':');
     for (const o of ['scenecut=0', 'nal-hrd=cbr', 'filler=1']) assert.ok(options.includes(o), `option-string lacks ${o}: ${options.join(':')}`);
-    assert.ok(r.launch.includes('! video/x-h264,profile=main !'), r.launch);
-    assert.ok(r.launch.includes('videorate name=vrate ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1,pixel-aspect-ratio=1/1 ! x264enc'), r.launch);
-    assert.ok(!r.launch.includes('v4l2h264enc'));
-    assert.equal(r.names.videorate, 'vrate');
+    const chain = branch(b, 'videotestsrc');
+    const at = chain.indexOf('x264enc');
+    assert.deepEqual(chain.slice(at - 2, at + 2), ['videorate', `video/x-raw,format=I420,${VIDEO_CAPS},pixel-aspect-ratio=1/1`, 'x264enc', 'video/x-h264,profile=main']);
+    assert.deepEqual(all(b, 'v4l2h264enc'), []);
+    assert.equal(renderPipeline(makePlan()).names.videorate, only(b, 'videorate')['name']);
   });
 
   it('v4l2h264enc gets bitrate and keyframe period through extra-controls', () => {
-    const r = renderPipeline(makePlan({ video: { encoder: 'v4l2h264enc', keyframeInterval: 60, bitrateKbps: 2500 } }));
-    assert.ok(
-      r.launch.includes('v4l2h264enc name=venc extra-controls="controls,video_bitrate_mode=1,video_bitrate=2500000,h264_i_frame_period=60,repeat_sequence_header=1"'),
-      r.launch,
-    );
-    assert.ok(r.launch.includes('! video/x-h264,profile=main,level=(string)4 !'), r.launch);
-    assert.ok(!r.launch.includes('x264enc'));
+    const b = launchOf({ video: { encoder: 'v4l2h264enc', keyframeInterval: 60, bitrateKbps: 2500 } });
+    const controls = (only(b, 'v4l2h264enc')['extra-controls'] ?? '').replace(/^"|"$/g, '').split(',');
+    assert.equal(controls[0], 'controls');
+    for (const c of ['video_bitrate_mode=1', 'video_bitrate=2500000', 'h264_i_frame_period=60', 'repeat_sequence_header=1']) assert.ok(controls.includes(c), `extra-controls lacks ${c}`);
+    const chain = branch(b, 'videotestsrc');
+    assert.equal(chain[chain.indexOf('v4l2h264enc') + 1], 'video/x-h264,profile=main,level=(string)4');
+    assert.deepEqual(all(b, 'x264enc'), []);
   });
 
   it('the test pattern is a live videotestsrc with a clock overlay', () => {
-    const r = renderPipeline(makePlan());
-    assert.ok(r.launch.startsWith('videotestsrc is-live=true pattern=smpte ! video/x-raw,width=1280,height=720,framerate=30/1 ! timeoverlay '), r.launch);
-    assert.ok(r.launch.includes('font-desc="Sans 24"'), r.launch);
+    const b = launchOf();
+    assert.equal(only(b, 'videotestsrc')['is-live'], 'true');
+    assert.deepEqual(branch(b, 'videotestsrc').slice(0, 3), ['videotestsrc', `video/x-raw,${VIDEO_CAPS}`, 'timeoverlay']);
+    assert.equal(only(b, 'timeoverlay')['font-desc'], '"Sans 24"');
   });
 
   it('a Pi camera is captured with libcamerasrc as NV12', () => {
-    const r = renderPipeline(makePlan({ video: { input: { kind: 'libcamera' } } }));
-    assert.ok(r.launch.startsWith('libcamerasrc ! video/x-raw,width=1280,height=720,framerate=30/1,format=NV12 ! videoconvert'), r.launch);
+    const b = launchOf({ video: { input: { kind: 'libcamera' } } });
+    assert.deepEqual(branch(b, 'libcamerasrc').slice(0, 3), ['libcamerasrc', `video/x-raw,${VIDEO_CAPS},format=NV12`, 'videoconvert']);
   });
 
   it('MJPEG capture is decoded with jpegdec', () => {
-    const r = renderPipeline(makePlan({ video: { input: { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' } } }));
-    assert.ok(r.launch.startsWith('v4l2src device=/dev/video0 do-timestamp=true ! image/jpeg,width=1280,height=720,framerate=30/1 ! jpegdec ! videoconvert'), r.launch);
+    const b = launchOf({ video: { input: { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' } } });
+    assert.deepEqual(branch(b, 'v4l2src').slice(0, 4), ['v4l2src', `image/jpeg,${VIDEO_CAPS}`, 'jpegdec', 'videoconvert']);
+    assert.equal(only(b, 'v4l2src')['device'], '/dev/video0');
+    assert.equal(only(b, 'v4l2src')['do-timestamp'], 'true');
   });
 
   it('raw capture goes straight to conversion', () => {
-    const r = renderPipeline(makePlan({ video: { input: { kind: 'v4l2', device: '/dev/video2', format: 'raw' } } }));
-    assert.ok(r.launch.startsWith('v4l2src device=/dev/video2 do-timestamp=true ! video/x-raw,width=1280,height=720,framerate=30/1 ! videoconvert'), r.launch);
-    assert.ok(!r.launch.includes('jpegdec'));
+    const b = launchOf({ video: { input: { kind: 'v4l2', device: '/dev/video2', format: 'raw' } } });
+    assert.deepEqual(branch(b, 'v4l2src').slice(0, 3), ['v4l2src', `video/x-raw,${VIDEO_CAPS}`, 'videoconvert']);
+    assert.equal(only(b, 'v4l2src')['device'], '/dev/video2');
+    assert.deepEqual(all(b, 'jpegdec'), []);
   });
 
   it('passthrough has no encoder and no videorate', () => {
     const r = renderPipeline(makePlan({ video: { input: { kind: 'v4l2', device: '/dev/video0', format: 'h264' }, encoder: 'passthrough' } }));
-    assert.ok(
-      r.launch.startsWith('v4l2src device=/dev/video0 do-timestamp=true ! video/x-h264,width=1280,height=720,framerate=30/1 ! h264parse ! h264parse config-interval=-1 ! tee name=vtee'),
-      r.launch,
-    );
-    for (const absent of ['x264enc', 'v4l2h264enc', 'videorate', 'videoconvert']) assert.ok(!r.launch.includes(absent), absent);
+    const b = parseLaunch(r.launch);
+    assert.deepEqual(branch(b, 'v4l2src'), ['v4l2src', `video/x-h264,${VIDEO_CAPS}`, 'h264parse', 'h264parse', 'tee']);
+    for (const absent of ['x264enc', 'v4l2h264enc', 'videorate', 'videoconvert']) assert.deepEqual(all(b, absent), [], absent);
     assert.equal(r.names.videorate, null);
+  });
+
+  it('the encoded video is parsed with in-band SPS/PPS and teed', () => {
+    const chain = parseLaunch(renderPipeline(makePlan()).launch)[0] ?? [];
+    assert.deepEqual(chain.slice(-2), [
+      { factory: 'h264parse', props: { 'config-interval': '-1' } },
+      { factory: 'tee', props: { name: 'vtee', 'allow-not-linked': 'true' } },
+    ]);
   });
 });
 
 describe('audio', () => {
   it('silence is a silent audiotestsrc encoded to AAC at the planned bitrate', () => {
-    const r = renderPipeline(makePlan({ audio: { bitrateKbps: 160 } }));
-    assert.ok(
-      r.launch.includes('audiotestsrc is-live=true wave=silence ! audioconvert ! audioresample ! audiorate ! audio/x-raw,rate=48000,channels=2 ! voaacenc bitrate=160000 ! aacparse ! tee name=atee'),
-      r.launch,
-    );
+    const b = launchOf({ audio: { bitrateKbps: 160 } });
+    assert.equal(only(b, 'audiotestsrc')['wave'], 'silence');
+    assert.deepEqual(branch(b, 'audiotestsrc'), ['audiotestsrc', 'audioconvert', 'audioresample', 'audiorate', 'audio/x-raw,rate=48000,channels=2', 'voaacenc', 'aacparse', 'tee']);
+    assert.equal(only(b, 'voaacenc')['bitrate'], '160000');
   });
 
   it('an ALSA device is quoted and does not provide the clock', () => {
-    const r = renderPipeline(makePlan({ audio: { input: { kind: 'alsa', device: 'hw:CARD=Device,DEV=0' } } }));
-    assert.ok(r.launch.includes('alsasrc device="hw:CARD=Device,DEV=0" provide-clock=false slave-method=skew ! '), r.launch);
+    const alsa = only(launchOf({ audio: { input: { kind: 'alsa', device: 'hw:CARD=Device,DEV=0' } } }), 'alsasrc');
+    assert.equal(alsa['device'], '"hw:CARD=Device,DEV=0"');
+    assert.equal(alsa['provide-clock'], 'false');
   });
 
   it('has no audiomixer without an audio delay', () => {
-    assert.ok(!renderPipeline(makePlan({ audioDelayMs: 0 })).launch.includes('audiomixer'));
+    assert.deepEqual(all(launchOf({ audioDelayMs: 0 }), 'audiomixer'), []);
   });
 
-  it('delays audio with an audiomixer pad offset in nanoseconds', () => {
-    const r = renderPipeline(makePlan({ audioDelayMs: 150 }));
-    assert.ok(r.launch.includes('audio/x-raw,rate=48000,channels=2 ! audiomixer name=adelay sink_0::offset=150000000 ! voaacenc'), r.launch);
+  it('delays audio with an audiomixer pad offset in nanoseconds, before the encoder', () => {
+    const b = launchOf({ audioDelayMs: 150 });
+    assert.equal(only(b, 'audiomixer')['sink_0::offset'], '150000000');
+    const chain = branch(b, 'audiotestsrc');
+    assert.equal(chain[chain.indexOf('audiomixer') + 1], 'voaacenc');
   });
 });
 
 describe('destinations', () => {
-  it('one rtmp2sink per destination, named by sinkName, behind a leaky queue', () => {
+  it('one rtmp2sink per destination, named by sinkName, behind its own leaky queue', () => {
     const r = renderPipeline(makePlan({ destinations: THREE }));
-    assert.equal(count(r.launch, 'rtmp2sink'), 3);
+    const b = parseLaunch(r.launch);
+    assert.deepEqual(all(b, 'rtmp2sink').map((e) => e.props['name']), ['dest_youtube', 'dest_twitch', 'dest_custom']);
     assert.deepEqual(r.names.destinations, { youtube: 'dest_youtube', twitch: 'dest_twitch', custom: 'dest_custom' });
     for (const d of THREE) {
-      const name = sinkName(d.id);
-      assert.ok(r.launch.includes(`ftee. ! queue name=q_${name} leaky=downstream `), r.launch);
-      assert.ok(r.launch.includes(`rtmp2sink name=${name} sync=false async-connect=true`), r.launch);
+      const sink = b.find((x) => x.at(-1)?.props['name'] === sinkName(d.id));
+      assert.deepEqual(sink?.map((e) => e.factory), ['ftee.', 'queue', 'rtmp2sink']);
+      assert.equal(sink?.[1]?.props['leaky'], 'downstream');
     }
-    assert.ok(r.launch.includes('flvmux name=flv streamable=true'), r.launch);
+    assert.equal(only(b, 'flvmux')['name'], 'flv');
+    assert.equal(only(b, 'flvmux')['streamable'], 'true');
   });
 
   it('stream keys, passwords and URLs are only in secretProperties', () => {
@@ -135,7 +175,8 @@ describe('destinations', () => {
     for (const secret of [YT_KEY, TWITCH_KEY, CUSTOM_KEY, CUSTOM_PASSWORD, ...THREE.map((d) => d.url)]) {
       assert.ok(!visible.includes(secret), `launch shows ${secret}`);
     }
-    assert.ok(!/location=\S*(rtmp|rtmps):/.test(r.launch), r.launch);
+    assert.ok(!/rtmps?:\/\//.test(r.launch), r.launch);
+    for (const sink of all(parseLaunch(r.launch), 'rtmp2sink')) assert.equal(sink.props['location'], undefined);
     assert.deepEqual(r.secretProperties, {
       dest_youtube: { location: `rtmp://a.rtmp.youtube.com/live2/${YT_KEY}` },
       dest_twitch: { location: `rtmp://live.twitch.tv/app/${TWITCH_KEY}` },
@@ -144,8 +185,7 @@ describe('destinations', () => {
   });
 
   it('a second destination of a kind gets its own sink', () => {
-    const two = destinations(`youtube:${YT_KEY} youtube:zzzz-yyyy-xxxx-wwww`);
-    const r = renderPipeline(makePlan({ destinations: two }));
+    const r = renderPipeline(makePlan({ destinations: destinations(`youtube:${YT_KEY} youtube:zzzz-yyyy-xxxx-wwww`) }));
     assert.deepEqual(r.names.destinations, { youtube: 'dest_youtube', 'youtube-2': 'dest_youtube_2' });
     assert.equal(r.secretProperties['dest_youtube_2']?.location, 'rtmp://a.rtmp.youtube.com/live2/zzzz-yyyy-xxxx-wwww');
   });
@@ -161,18 +201,22 @@ describe('destinations', () => {
 describe('recorder', () => {
   it('splitmuxsink writes MPEG-TS segments under the record dir', () => {
     const r = renderPipeline(makePlan({ recorder: { dir: '/data/recordings', segmentSeconds: 30, filePrefix: 'roomcast-20261122-141503' } }));
-    assert.ok(
-      r.launch.includes('splitmuxsink name=rec muxer-factory=mpegtsmux async-finalize=true max-size-time=30000000000 location="/data/recordings/roomcast-20261122-141503-%05d.ts"'),
-      r.launch,
-    );
-    assert.ok(r.launch.includes('! rec.video'), r.launch);
-    assert.ok(r.launch.includes('! rec.audio_0'), r.launch);
+    const b = parseLaunch(r.launch);
+    const rec = only(b, 'splitmuxsink');
+    assert.equal(rec['name'], 'rec');
+    assert.equal(rec['muxer-factory'], 'mpegtsmux');
+    assert.equal(rec['max-size-time'], '30000000000');
+    assert.equal(rec['location'], '"/data/recordings/roomcast-20261122-141503-%05d.ts"');
+    assert.deepEqual(b.filter((x) => x.at(-1)?.factory.startsWith('rec.')).map((x) => [x[0]?.factory, x.at(-1)?.factory]), [
+      ['vtee.', 'rec.video'],
+      ['atee.', 'rec.audio_0'],
+    ]);
     assert.equal(r.names.recorder, 'rec');
   });
 
   it('a record dir with a space stays one quoted location', () => {
-    const r = renderPipeline(makePlan({ recorder: { dir: '/media/usb stick', segmentSeconds: 60, filePrefix: 'roomcast-x' } }));
-    assert.ok(r.launch.includes('location="/media/usb stick/roomcast-x-%05d.ts"'), r.launch);
+    const rec = only(launchOf({ recorder: { dir: '/media/usb stick', segmentSeconds: 60, filePrefix: 'roomcast-x' } }), 'splitmuxsink');
+    assert.equal(rec['location'], '"/media/usb stick/roomcast-x-%05d.ts"');
   });
 
   it('no splitmuxsink without a recorder', () => {

@@ -1,0 +1,145 @@
+/**
+ * Benchmark: the roomcast agent against the same pipeline run by plain
+ * gst-launch-1.0, side by side on this machine, on loopback only.
+ *
+ *   node dist/bench/stream.js [--seconds 60] [--starts 5]
+ *
+ * For each side it measures, with a real nginx-rtmp as the ingest:
+ *  - CPU seconds and peak RSS of the whole process tree over a 720p30 stream;
+ *  - time from process start to the first video frame at the ingest.
+ * Runs alternate (baseline, agent, baseline, ...) so drift in machine load
+ * falls on both. Prints figures and ratios agent/baseline.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../common/config/load.js';
+import { planPipeline } from '../device/pipeline/plan.js';
+import { renderPipeline } from '../device/pipeline/render.js';
+import { detectHardware } from '../device/hardware/detect.js';
+import { hostPaths } from '../device/hardware/paths.js';
+import { hasVideoTag } from '../testbed/flv.js';
+import { NginxRtmp } from '../testbed/nginx-rtmp.js';
+import { Managed } from '../testbed/process.js';
+import { sampleTree } from '../testbed/proc-tree.js';
+
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+type Side = 'baseline' | 'agent';
+
+interface Run {
+  side: Side;
+  firstFrameMs: number;
+  cpuSeconds: number;
+  peakRssMb: number;
+  threads: number;
+}
+
+function boxEnv(dir: string, url: string): Record<string, string> {
+  return {
+    PATH: process.env['PATH'] ?? '',
+    ROOMCAST_VIDEO_SOURCE: 'test',
+    ROOMCAST_AUDIO_SOURCE: 'test',
+    ROOMCAST_DESTINATIONS: url,
+    ROOMCAST_AUTOSTART: 'true',
+    ROOMCAST_DATA_DIR: dir,
+    ROOMCAST_HOST_SYS: join(dir, 'none'),
+    ROOMCAST_HOST_PROC: join(dir, 'none'),
+    ROOMCAST_HOST_DEV: join(dir, 'none'),
+    ROOMCAST_LOG_LEVEL: 'warn',
+  };
+}
+
+/** The launch description the agent would run for this config, with the URL inline for gst-launch. */
+async function baselineLaunch(env: Record<string, string>): Promise<string[]> {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw loaded.error;
+  const planned = planPipeline(loaded.config, await detectHardware(hostPaths(env)), { sessionStamp: 'bench' });
+  if (!planned.ok) throw new Error(planned.errors.join('; '));
+  // gst-launch-1.0 takes the description as separate words; the renderer quotes values with spaces.
+  const launch = renderPipeline(planned.plan, { inlineSecrets: true }).launch;
+  return launch.match(/(?:[^\s"]+|"(?:[^"\\]|\\.)*")+/g)?.map((w) => w.replace(/"((?:[^"\\]|\\.)*)"/g, (_m, inner: string) => inner.replace(/\\(.)/g, '$1'))) ?? [];
+}
+
+async function once(side: Side, ingest: NginxRtmp, dir: string, seconds: number, n: number): Promise<Run> {
+  const stream = `${side}-${n}`;
+  const env = boxEnv(join(dir, stream), ingest.url('live', stream));
+  const before = new Set(await ingest.received());
+  const t0 = performance.now();
+  const proc =
+    side === 'agent'
+      ? Managed.spawn(process.execPath, [CLI, 'device'], { env })
+      : Managed.spawn('gst-launch-1.0', ['-e', ...(await baselineLaunch(env))], { env });
+  let firstFrameMs = NaN;
+  let peakRss = 0;
+  let last = { cpuSeconds: 0, threads: 0 };
+  const deadline = t0 + seconds * 1000;
+  while (performance.now() < deadline) {
+    if (!proc.running) throw new Error(`${side} exited early:\n${proc.log.slice(-2000)}`);
+    if (Number.isNaN(firstFrameMs)) {
+      const file = (await ingest.received()).find((f) => !before.has(f));
+      if (file && (await hasVideoTag(file))) firstFrameMs = performance.now() - t0;
+    }
+    const s = await sampleTree(proc.pid);
+    peakRss = Math.max(peakRss, s.rssBytes);
+    last = { cpuSeconds: s.cpuSeconds, threads: s.threads };
+    await sleep(Number.isNaN(firstFrameMs) ? 5 : 250);
+  }
+  await proc.stop(10_000);
+  if (Number.isNaN(firstFrameMs)) throw new Error(`${side}: no video frame reached the ingest in ${seconds} s`);
+  return { side, firstFrameMs, cpuSeconds: last.cpuSeconds, peakRssMb: peakRss / 1024 / 1024, threads: last.threads };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
+};
+
+async function main(): Promise<void> {
+  const seconds = arg('seconds', 60);
+  const starts = arg('starts', 5);
+  const dir = await mkdtemp(join(tmpdir(), 'roomcast-bench-'));
+  const ingest = new NginxRtmp(join(dir, 'ingest'));
+  await ingest.start();
+  try {
+    process.stdout.write(`roomcast bench: 720p30 x264 2500 kbit/s + AAC to nginx-rtmp on loopback; ${seconds} s streams; ${starts} start-up runs per side\n`);
+    const long: Run[] = [];
+    for (const side of ['baseline', 'agent'] as const) {
+      const r = await once(side, ingest, dir, seconds, 0);
+      long.push(r);
+      process.stdout.write(`  ${side.padEnd(8)} ${seconds} s: cpu ${r.cpuSeconds.toFixed(1)} s, peak rss ${r.peakRssMb.toFixed(0)} MiB, threads ${r.threads}, first frame ${r.firstFrameMs.toFixed(0)} ms\n`);
+    }
+    const startRuns: Run[] = [];
+    for (let i = 1; i <= starts; i++) {
+      for (const side of ['baseline', 'agent'] as const) startRuns.push(await once(side, ingest, dir, 4, i));
+    }
+    const ff = (side: Side): number[] => startRuns.filter((r) => r.side === side).map((r) => r.firstFrameMs);
+    const [b, a] = long;
+    if (!a || !b) return;
+    const rows = [
+      ['CPU seconds over the stream', b.cpuSeconds.toFixed(1), a.cpuSeconds.toFixed(1), (a.cpuSeconds / b.cpuSeconds).toFixed(3), '<= 1.10'],
+      ['Peak RSS, MiB (all processes)', b.peakRssMb.toFixed(0), a.peakRssMb.toFixed(0), (a.peakRssMb / b.peakRssMb).toFixed(2), '(reported)'],
+      [`Start to first frame at ingest, median of ${starts}, ms`, median(ff('baseline')).toFixed(0), median(ff('agent')).toFixed(0), (median(ff('agent')) / median(ff('baseline'))).toFixed(2), '<= 1.3'],
+    ];
+    process.stdout.write('\n| Measure | gst-launch-1.0 | roomcast agent | ratio | goal |\n| --- | --- | --- | --- | --- |\n');
+    for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`);
+    process.stdout.write(`\nstart-up runs, ms: baseline ${ff('baseline').map((x) => x.toFixed(0)).join(' ')}; agent ${ff('agent').map((x) => x.toFixed(0)).join(' ')}\n`);
+  } finally {
+    await ingest.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+import { readdir, readFile } from 'node:fs/promises';
+
+/** CPU and memory of a process and all its descendants, read from /proc. */
+export interface TreeSample {
+  pids: number[];
+  cpuSeconds: number;
+  rssBytes: number;
+  threads: number;
+}
+
+const CLK_TCK = 100;
+const PAGE = 4096;
+
+async function stat(pid: number): Promise<{ ppid: number; cpu: number; threads: number; rss: number } | null> {
+  try {
+    const text = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK, threads: Number(f[17]), rss: Number(f[21]) * PAGE };
+  } catch {
+    return null;
+  }
+}
+
+export async function sampleTree(root: number): Promise<TreeSample> {
+  const all = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number);
+  const stats = new Map<number, NonNullable<Awaited<ReturnType<typeof stat>>>>();
+  await Promise.all(
+    all.map(async (pid) => {
+      const s = await stat(pid);
+      if (s) stats.set(pid, s);
+    }),
+  );
+  const tree = new Set<number>([root]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, s] of stats) {
+      if (!tree.has(pid) && tree.has(s.ppid)) {
+        tree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  const pids = [...tree].filter((p) => stats.has(p));
+  const sum = (k: 'cpu' | 'rss' | 'threads'): number => pids.reduce((a, p) => a + (stats.get(p)?.[k] ?? 0), 0);
+  return { pids, cpuSeconds: sum('cpu'), rssBytes: sum('rss'), threads: sum('threads') };
+}
