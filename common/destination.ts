@@ -60,7 +60,7 @@ function parseRtmpUrl(word: string, protocol: 'rtmp' | 'rtmps'): Omit<Destinatio
   }
   const key = segments[segments.length - 1] ?? '';
   const app = segments.slice(0, -1).join('/');
-  const auth = url.username ? `${url.username}:${url.password ? maskSecret(url.password) : ''}@` : '';
+  const auth = url.username ? `${url.username}${url.password ? `:${maskSecret(url.password)}` : ''}@` : '';
   const display = `${protocol}://${auth}${url.host}/${app}/${maskSecret(key + url.search)}`;
   return { platform: 'custom', protocol, url: word, display };
 }
@@ -75,9 +75,18 @@ export function assignIds(parsed: Omit<Destination, 'id'>[]): Destination[] {
   });
 }
 
-/** The stream key of a destination, for registering it with the log scrubber. */
+/** Every form in which a destination's secrets may be printed, for the log scrubber. */
 export function destinationSecrets(d: Destination): string[] {
   const url = new URL(d.url);
   const key = url.pathname.split('/').filter((s) => s.length > 0).pop() ?? '';
-  return [key, decodeURIComponent(url.password)].filter((s) => s.length > 0);
+  const forms = [key, key + url.search, url.search.slice(1), url.password, safeDecode(url.password)];
+  return [...new Set(forms)].filter((s) => s.length > 0);
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }

@@ -18,7 +18,8 @@ export function registerSecret(secret: string): void {
 
 export function scrubSecrets(text: string): string {
   let out = text;
-  for (const secret of registered) {
+  // Longest first, so a secret that contains a shorter one is masked whole.
+  for (const secret of [...registered].sort((a, b) => b.length - a.length)) {
     if (out.includes(secret)) out = out.split(secret).join(maskSecret(secret));
   }
   return out;

@@ -24,7 +24,9 @@ export function loadConfig(env: Env): { ok: true; config: DeviceConfig; warnings
   const out: Partial<Record<ConfigKey, unknown>> = {};
   for (const key of Object.keys(SCHEMA) as ConfigKey[]) {
     const spec = SCHEMA[key];
-    const raw = env[spec.env] ?? spec.default ?? '';
+    // An empty value means "unset" (balena cannot unset a variable on one device, only empty it).
+    const given = env[spec.env];
+    const raw = given !== undefined && given.trim() !== '' ? given : (spec.default ?? '');
     try {
       out[key] = spec.parse(raw);
     } catch (err) {

@@ -8,7 +8,10 @@ import type { Board, Camera, CameraFormat, Hardware, Microphone, PiModel } from 
 const run = promisify(execFile);
 
 /** The elements the planner knows how to use; only these are looked up. */
-export const KNOWN_ELEMENTS = ['x264enc', 'v4l2h264enc', 'libcamerasrc', 'v4l2src', 'alsasrc', 'jpegdec', 'voaacenc', 'rtmp2sink', 'splitmuxsink', 'mpegtsmux'] as const;
+export const KNOWN_ELEMENTS = [
+  'x264enc', 'v4l2h264enc', 'libcamerasrc', 'v4l2src', 'alsasrc', 'jpegdec', 'voaacenc', 'audiomixer',
+  'h264parse', 'aacparse', 'flvmux', 'rtmp2sink', 'splitmuxsink', 'mpegtsmux',
+] as const;
 
 /** The system's side of detection, so tests can replace the two commands it runs. */
 export interface DetectTools {
@@ -37,7 +40,7 @@ async function list(dir: string): Promise<string[]> {
 export function piModelOf(model: string | null): PiModel | null {
   if (!model || !model.startsWith('Raspberry Pi')) return null;
   if (/Zero 2/.test(model)) return 'zero2w';
-  if (/Raspberry Pi 5/.test(model)) return 'pi5';
+  if (/Raspberry Pi (5|Compute Module 5|500)/.test(model)) return 'pi5';
   if (/Raspberry Pi (4|400|Compute Module 4)/.test(model)) return 'pi4';
   if (/Raspberry Pi (3|Compute Module 3)/.test(model)) return 'pi3';
   return 'pi-other';
@@ -110,7 +113,9 @@ export async function detectMicrophones(paths: HostPaths): Promise<Microphone[]>
     if (!m) continue;
     const card = Number(m[1]);
     const id = m[2] ?? '';
-    const captures = (await list(join(paths.proc, `asound/card${card}`))).filter((e) => /^pcm\d+c$/.test(e)).sort();
+    const captures = (await list(join(paths.proc, `asound/card${card}`)))
+      .filter((e) => /^pcm\d+c$/.test(e))
+      .sort((a, b) => Number(a.slice(3, -1)) - Number(b.slice(3, -1)));
     const first = captures[0];
     if (!first) continue;
     const dev = Number(first.slice(3, -1));

@@ -78,8 +78,8 @@ function pickCamera(config: DeviceConfig, hw: Hardware, choices: string[], error
   }
 }
 
-function pickEncoder(config: DeviceConfig, hw: Hardware, camera: Camera | 'test', choices: string[], errors: string[]): VideoEncoder | null {
-  const cameraH264 = camera !== 'test' && camera.formats.includes('h264');
+function pickEncoder(config: DeviceConfig, hw: Hardware, camera: Camera | 'test' | null, choices: string[], errors: string[]): VideoEncoder | null {
+  const cameraH264 = camera !== null && camera !== 'test' && camera.formats.includes('h264');
   const hardware = hw.hardwareEncoder && hw.elements.has('v4l2h264enc');
   const x264 = hw.elements.has('x264enc');
   switch (config.encoder) {
@@ -90,7 +90,7 @@ function pickEncoder(config: DeviceConfig, hw: Hardware, camera: Camera | 'test'
       if (!x264) errors.push('ROOMCAST_ENCODER=x264, but the x264enc element is not installed (gstreamer1.0-plugins-ugly)');
       return x264 ? 'x264' : null;
     case 'passthrough':
-      if (!cameraH264) errors.push('ROOMCAST_ENCODER=passthrough needs a camera that sends H.264 itself; this one does not');
+      if (!cameraH264 && camera !== null) errors.push('ROOMCAST_ENCODER=passthrough needs a camera that sends H.264 itself; this one does not');
       else choices.push('encoder: passthrough of the camera\'s H.264; keyframe interval and bitrate are the camera\'s');
       return cameraH264 ? 'passthrough' : null;
     case 'auto':
@@ -112,10 +112,46 @@ function pickEncoder(config: DeviceConfig, hw: Hardware, camera: Camera | 'test'
 }
 
 /** The camera format to capture: H.264 only for passthrough; otherwise MJPEG over raw (USB 2 bandwidth). */
-function captureFormat(camera: Camera, encoder: VideoEncoder): CameraFormat {
+function captureFormat(camera: Camera, encoder: VideoEncoder, hw: Hardware): CameraFormat {
   if (encoder === 'passthrough') return 'h264';
-  if (camera.formats.includes('mjpeg')) return 'mjpeg';
+  if (camera.formats.includes('mjpeg') && hw.elements.has('jpegdec')) return 'mjpeg';
   return 'raw';
+}
+
+/** Where each element the planner may use comes from, for a message that says what to install. */
+const PACKAGE_OF: Record<string, string> = {
+  x264enc: 'gstreamer1.0-plugins-ugly',
+  v4l2h264enc: 'gstreamer1.0-plugins-good',
+  v4l2src: 'gstreamer1.0-plugins-good',
+  jpegdec: 'gstreamer1.0-plugins-good',
+  aacparse: 'gstreamer1.0-plugins-good',
+  flvmux: 'gstreamer1.0-plugins-good',
+  splitmuxsink: 'gstreamer1.0-plugins-good',
+  libcamerasrc: 'gstreamer1.0-libcamera',
+  alsasrc: 'gstreamer1.0-alsa',
+  audiomixer: 'gstreamer1.0-plugins-base',
+  voaacenc: 'gstreamer1.0-plugins-bad',
+  h264parse: 'gstreamer1.0-plugins-bad',
+  rtmp2sink: 'gstreamer1.0-plugins-bad',
+  mpegtsmux: 'gstreamer1.0-plugins-bad',
+};
+
+/**
+ * The elements the parts of a plan render to (besides the core ones every
+ * GStreamer install has). Works on the parts known so far, so that missing
+ * elements are reported together with every other problem.
+ */
+export function requiredElements(parts: { input: VideoInput | null; encoder: VideoEncoder | null; audio: AudioInput; audioDelayMs: number; destinations: number; recording: boolean }): string[] {
+  const els = ['h264parse', 'voaacenc', 'aacparse'];
+  if (parts.input?.kind === 'libcamera') els.push('libcamerasrc');
+  if (parts.input?.kind === 'v4l2') els.push('v4l2src', ...(parts.input.format === 'mjpeg' ? ['jpegdec'] : []));
+  if (parts.encoder === 'x264') els.push('x264enc');
+  if (parts.encoder === 'v4l2h264enc') els.push('v4l2h264enc');
+  if (parts.audio.kind === 'alsa') els.push('alsasrc');
+  if (parts.audioDelayMs > 0) els.push('audiomixer');
+  if (parts.destinations > 0) els.push('flvmux', 'rtmp2sink');
+  if (parts.recording) els.push('splitmuxsink', 'mpegtsmux');
+  return els;
 }
 
 function pickAudio(config: DeviceConfig, hw: Hardware, choices: string[]): AudioInput {
@@ -146,38 +182,36 @@ export function planPipeline(config: DeviceConfig, hw: Hardware, ctx: PlanContex
   const choices: string[] = [];
   const errors: string[] = [];
   const camera = pickCamera(config, hw, choices, errors);
-  const encoder = camera ? pickEncoder(config, hw, camera, choices, errors) : null;
+  const encoder = pickEncoder(config, hw, camera, choices, errors);
   const audio = pickAudio(config, hw, choices);
   if (config.destinations.length === 0 && config.recordDir === null) {
     errors.push('nothing to do: set ROOMCAST_DESTINATIONS, ROOMCAST_RECORD_DIR, or both');
   }
-  for (const el of ['voaacenc', 'rtmp2sink', 'splitmuxsink', 'mpegtsmux'] as const) {
-    if (!hw.elements.has(el)) errors.push(`the GStreamer element ${el} is not installed (gstreamer1.0-plugins-bad)`);
-  }
-  if (!camera || !encoder || errors.length > 0) return { ok: false, errors };
-
-  let input: VideoInput;
+  let input: VideoInput | null = null;
   if (camera === 'test') input = { kind: 'test' };
-  else if (camera.kind === 'picam') input = { kind: 'libcamera' };
-  else input = { kind: 'v4l2', device: camera.device, format: captureFormat(camera, encoder) };
+  else if (camera?.kind === 'picam') input = { kind: 'libcamera' };
+  else if (camera && encoder) input = { kind: 'v4l2', device: camera.device, format: captureFormat(camera, encoder, hw) };
+  const needed = requiredElements({ input, encoder, audio, audioDelayMs: config.audioDelayMs, destinations: config.destinations.length, recording: config.recordDir !== null });
+  for (const el of needed.filter((e) => !hw.elements.has(e))) {
+    errors.push(`the GStreamer element ${el} is not installed (Debian package ${PACKAGE_OF[el] ?? 'unknown'})`);
+  }
+  if (!input || !encoder || errors.length > 0) return { ok: false, errors };
 
-  return {
-    ok: true,
-    plan: {
-      video: {
-        input,
-        encoder,
-        width: config.videoSize.width,
-        height: config.videoSize.height,
-        framerate: config.framerate,
-        bitrateKbps: config.videoBitrateKbps,
-        keyframeInterval: config.framerate * config.keyframeSeconds,
-      },
-      audio: { input: audio, bitrateKbps: config.audioBitrateKbps, rate: 48000, channels: 2 },
-      audioDelayMs: config.audioDelayMs,
-      destinations: config.destinations,
-      recorder: config.recordDir === null ? null : { dir: config.recordDir, segmentSeconds: config.recordSegmentSeconds, filePrefix: `roomcast-${ctx.sessionStamp}` },
-      choices,
+  const plan: PipelinePlan = {
+    video: {
+      input,
+      encoder,
+      width: config.videoSize.width,
+      height: config.videoSize.height,
+      framerate: config.framerate,
+      bitrateKbps: config.videoBitrateKbps,
+      keyframeInterval: config.framerate * config.keyframeSeconds,
     },
+    audio: { input: audio, bitrateKbps: config.audioBitrateKbps, rate: 48000, channels: 2 },
+    audioDelayMs: config.audioDelayMs,
+    destinations: config.destinations,
+    recorder: config.recordDir === null ? null : { dir: config.recordDir, segmentSeconds: config.recordSegmentSeconds, filePrefix: `roomcast-${ctx.sessionStamp}` },
+    choices,
   };
+  return { ok: true, plan };
 }

@@ -59,7 +59,7 @@ const CASES: Record<string, { valid: [string, unknown][]; invalid: string[] }> =
       ['/dev/video0', { kind: 'device', path: '/dev/video0' }],
       ['/dev/v4l/by-id/usb-046d_HD_Pro_Webcam_C920-video-index0', { kind: 'device', path: '/dev/v4l/by-id/usb-046d_HD_Pro_Webcam_C920-video-index0' }],
     ],
-    invalid: ['webcam', 'video0', 'AUTO', '/dev/video 0', ''],
+    invalid: ['webcam', 'video0', 'AUTO', '/dev/video 0'],
   },
   ROOMCAST_AUDIO_SOURCE: {
     valid: [
@@ -71,7 +71,7 @@ const CASES: Record<string, { valid: [string, unknown][]; invalid: string[] }> =
       ['plughw:CARD=Device,DEV=0', { kind: 'alsa', device: 'plughw:CARD=Device,DEV=0' }],
       ['default', { kind: 'alsa', device: 'default' }],
     ],
-    invalid: ['', 'hw:1 0', '/dev/snd/pcmC1D0c', '1'],
+    invalid: ['hw:1 0', '/dev/snd/pcmC1D0c', '1'],
   },
   ROOMCAST_VIDEO_SIZE: {
     valid: [
@@ -80,15 +80,15 @@ const CASES: Record<string, { valid: [string, unknown][]; invalid: string[] }> =
       ['160x120', { width: 160, height: 120 }],
       ['3840x2160', { width: 3840, height: 2160 }],
     ],
-    invalid: ['1280', '1280X720', '1281x720', '1280x721', '100x100', '4096x2160', '720p', ''],
+    invalid: ['1280', '1280X720', '1281x720', '1280x721', '100x100', '4096x2160', '720p'],
   },
-  ROOMCAST_FRAMERATE: { valid: [['1', 1], ['25', 25], [' 30 ', 30], ['60', 60]], invalid: ['0', '61', '-1', '29.97', 'thirty', ''] },
+  ROOMCAST_FRAMERATE: { valid: [['1', 1], ['25', 25], [' 30 ', 30], ['60', 60]], invalid: ['0', '61', '-1', '29.97', 'thirty'] },
   ROOMCAST_VIDEO_BITRATE: { valid: [['200', 200], ['6000', 6000], ['20000', 20000]], invalid: ['199', '20001', '2.5k', '4000kbps'] },
   ROOMCAST_AUDIO_BITRATE: { valid: [['32', 32], ['160', 160], ['320', 320]], invalid: ['31', '321', '128k'] },
   ROOMCAST_KEYFRAME_SECONDS: { valid: [['1', 1], ['4', 4]], invalid: ['0', '5', '2.5'] },
   ROOMCAST_ENCODER: {
     valid: [['auto', 'auto'], ['hardware', 'hardware'], ['x264', 'x264'], ['passthrough', 'passthrough']],
-    invalid: ['h264', 'X264', 'v4l2h264enc', ''],
+    invalid: ['h264', 'X264', 'v4l2h264enc'],
   },
   ROOMCAST_DESTINATIONS: {
     valid: [
@@ -107,7 +107,7 @@ const CASES: Record<string, { valid: [string, unknown][]; invalid: string[] }> =
     valid: [['true', true], ['1', true], ['yes', true], ['ON', true], ['false', false], ['0', false], ['no', false], ['off', false], ['', false]],
     invalid: ['maybe', '2', 'enabled'],
   },
-  ROOMCAST_DATA_DIR: { valid: [['/var/lib/roomcast', '/var/lib/roomcast']], invalid: ['data', ''] },
+  ROOMCAST_DATA_DIR: { valid: [['/var/lib/roomcast', '/var/lib/roomcast']], invalid: ['data'] },
   ROOMCAST_AUDIO_DELAY_MS: { valid: [['0', 0], ['150', 150], ['2000', 2000]], invalid: ['-1', '2001', '0.5', '100ms'] },
 };
 
@@ -135,6 +135,16 @@ describe('each variable', () => {
       });
     }
   }
+});
+
+describe('empty values', () => {
+  it('an empty variable means "use the default" (balena can empty a variable on one device, not unset it)', () => {
+    const loaded = loadConfig({ ROOMCAST_FRAMERATE: '', ROOMCAST_VIDEO_SIZE: '  ', ROOMCAST_DATA_DIR: '' });
+    assert.ok(loaded.ok);
+    assert.equal(loaded.config.framerate, 30);
+    assert.deepEqual(loaded.config.videoSize, { width: 1280, height: 720 });
+    assert.equal(loaded.config.dataDir, '/data');
+  });
 });
 
 describe('errors and warnings', () => {

@@ -158,7 +158,7 @@ describe('piModelOf', () => {
     });
   }
 
-  it('"Raspberry Pi Compute Module 5 Rev 1.0" -> "pi5"', { todo: 'bug: the Pi 5 pattern does not match the Compute Module 5' }, () => {
+  it('"Raspberry Pi Compute Module 5 Rev 1.0" -> "pi5"', () => {
     assert.equal(piModelOf('Raspberry Pi Compute Module 5 Rev 1.0'), 'pi5');
   });
 });
