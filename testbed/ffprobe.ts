@@ -60,3 +60,12 @@ export async function audioMaxVolume(input: string): Promise<number> {
   if (!m) throw new Error('ffmpeg printed no max_volume');
   return m[1] === '-inf' ? -Infinity : Number(m[1]);
 }
+
+/** Seconds of silence (below -40 dBFS) at the very start of the audio track, from ffmpeg's silencedetect. */
+export async function leadingSilenceSeconds(input: string): Promise<number> {
+  const { stderr } = await run('ffmpeg', ['-nostdin', '-v', 'info', '-i', input, '-map', '0:a', '-af', 'silencedetect=n=-40dB:d=0.02', '-f', 'null', '-'], { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+  const start = /silence_start:\s*(-?[\d.e-]+)/.exec(stderr);
+  const end = /silence_end:\s*([\d.]+)/.exec(stderr);
+  if (!start || Number(start[1]) > 0.05 || !end) return 0;
+  return Number(end[1]);
+}

@@ -68,12 +68,14 @@ function onBus(msg: BusMessage): void {
     case 'state-changed':
       if (pipeline && msg._src_element_name.startsWith('pipeline') && msg['new-state'] === 'playing') send({ type: 'playing' });
       break;
-    case 'splitmuxsink-fragment-opened':
-    case 'splitmuxsink-fragment-closed':
-      if (typeof msg['location'] === 'string') {
-        send({ type: msg.type === 'splitmuxsink-fragment-opened' ? 'segment-opened' : 'segment-closed', location: msg['location'] });
-      }
+    case 'element': {
+      // Element messages carry their structure's name in `name` (the binding's flattening).
+      const location = msg['location'];
+      if (typeof location !== 'string') break;
+      if (msg.name === 'splitmuxsink-fragment-opened') send({ type: 'segment-opened', location });
+      if (msg.name === 'splitmuxsink-fragment-closed') send({ type: 'segment-closed', location });
       break;
+    }
     default:
       break;
   }

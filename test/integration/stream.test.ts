@@ -97,6 +97,8 @@ describe('a box streaming 720p30 to nginx-rtmp while recording', () => {
       if (i < segments.length - 1) assert.ok(Math.abs(duration - 4) < 0.2, `${name} lasts ${duration} s`);
       assert.equal(await decodeErrors(file), '', `${name} decodes without errors`);
     }
+    const closed = agent.lines().filter((l) => l.msg === 'recording segment closed').map((l) => String(l['location']));
+    assert.deepEqual(closed.map((p) => p.split('/').pop()).sort(), segments, 'the agent reported each segment closed, the last one at stop');
     const keyframes = await probePackets(join(dirName, segments[0] ?? ''), 'v');
     assert.equal(keyframes[0]?.keyframe, true, 'a segment starts on a keyframe');
   });
@@ -109,12 +111,17 @@ describe('a box streaming 720p30 to nginx-rtmp while recording', () => {
 
   test('the state object reports the destination live with its bitrate, and encoder fps', () => {
     const states = agent.lines().filter((l) => l.msg === 'state');
-    const last = states[states.length - 1]?.['state'] as { phase: string; destinations: { state: string; bitrateKbps: number; bytesSent: number }[]; encoder: { fps: number } } | undefined;
+    const last = states[states.length - 1]?.['state'] as
+      | { phase: string; destinations: { state: string; bitrateKbps: number; bytesSent: number }[]; encoder: { fps: number }; recording: { currentSegment: string | null; segmentsClosed: number } }
+      | undefined;
     assert.ok(last, 'a periodic state line was logged');
     assert.equal(last.phase, 'live');
     assert.equal(last.destinations[0]?.state, 'live');
     const kbps = last.destinations[0]?.bitrateKbps ?? 0;
     assert.ok(kbps > 2000 && kbps < 3500, `destination bitrate ${kbps}`);
     assert.ok(Math.abs(last.encoder.fps - 30) <= 2, `encoder fps ${last.encoder.fps}`);
+    const recording = last.recording;
+    assert.match(recording.currentSegment ?? '', /roomcast-\d{8}-\d{6}-\d{5}\.ts$/);
+    assert.ok(recording.segmentsClosed >= 1, `segments closed: ${recording.segmentsClosed}`);
   });
 });

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { leadingSilenceSeconds } from '../../testbed/ffprobe.js';
+import { AgentProcess } from '../helpers/agent-process.js';
+import { boxEnv, sleep } from '../helpers/env.js';
+
+/** Records a few seconds of the test tone and returns the first segment. */
+async function recordWithDelay(dir: string, delayMs: number): Promise<string> {
+  const recordings = join(dir, `delay-${delayMs}`);
+  const agent = AgentProcess.start(boxEnv(join(dir, `box-${delayMs}`), { ROOMCAST_RECORD_DIR: recordings, ROOMCAST_AUDIO_DELAY_MS: String(delayMs), ROOMCAST_VIDEO_SIZE: '320x240' }));
+  try {
+    await agent.waitForPhase('live');
+    await sleep(3000);
+  } finally {
+    await agent.proc.stop();
+  }
+  const first = (await readdir(recordings)).filter((f) => f.endsWith('.ts')).sort()[0];
+  assert.ok(first, 'a segment was recorded');
+  return join(recordings, first);
+}
+
+describe('ROOMCAST_AUDIO_DELAY_MS shifts the audio against the video', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'roomcast-delay-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('with 400 ms the tone starts 400 ms into the recording; with 0 it starts at once', async () => {
+    const delayed = await leadingSilenceSeconds(await recordWithDelay(dir, 400));
+    const immediate = await leadingSilenceSeconds(await recordWithDelay(dir, 0));
+    assert.ok(immediate < 0.05, `no delay: ${immediate} s of leading silence`);
+    assert.ok(Math.abs(delayed - 0.4) < 0.05, `400 ms delay: ${delayed} s of leading silence`);
+  });
+});
