@@ -6,7 +6,7 @@ import { registerSecret } from '../common/secret.js';
 import type { Hardware } from './hardware/types.js';
 import type { FromHost, HostStats } from './pipeline/host-messages.js';
 import { HostProcess } from './pipeline/host-process.js';
-import { planPipeline } from './pipeline/plan.js';
+import { planPipeline, type PipelinePlan } from './pipeline/plan.js';
 import { renderPipeline } from './pipeline/render.js';
 import { applyStats, initialState, mediaFlowing, withPhase, type StreamState } from './state.js';
 
@@ -41,12 +41,14 @@ export class DeviceAgent {
   private retryTimer: NodeJS.Timeout | null = null;
   private stateLogTimer: NodeJS.Timeout | null = null;
   private failuresInARow = 0;
+  private readonly nextStamp: () => string;
   private readonly now: () => Date;
   private readonly log: Logger;
 
   constructor(private readonly deps: AgentDeps) {
     this.now = deps.now ?? (() => new Date());
     this.log = deps.logger;
+    this.nextStamp = sessionStamper(this.now);
     this.state = initialState(deps.config.destinations, deps.config.recordDir, this.now());
   }
 
@@ -65,25 +67,30 @@ export class DeviceAgent {
   /** Go live. Returns the reasons it cannot, if the config and hardware allow no pipeline. */
   goLive(): { ok: true } | { ok: false; errors: string[] } {
     if (this.wantLive) return { ok: true };
-    const planned = planPipeline(this.deps.config, this.deps.hardware, { sessionStamp: stamp(this.now()) });
-    if (!planned.ok) {
-      this.setPhase('error', planned.errors.join('; '));
-      return { ok: false, errors: planned.errors };
-    }
+    const planned = this.planSession();
+    if (!planned.ok) return planned;
     this.wantLive = true;
     this.failuresInARow = 0;
     this.state = { ...this.state, restarts: 0, recording: { ...this.state.recording, segmentsClosed: 0 } };
     for (const choice of planned.plan.choices) this.log.info(choice);
-    void this.launch();
+    void this.launch(planned.plan);
     return { ok: true };
   }
 
-  private async launch(): Promise<void> {
-    const planned = planPipeline(this.deps.config, this.deps.hardware, { sessionStamp: stamp(this.now()) });
-    if (!planned.ok) {
-      this.setPhase('error', planned.errors.join('; '));
-      return;
-    }
+  /**
+   * Plans one pipeline run. Each run gets its own session stamp, which names
+   * its recording files: splitmuxsink numbers from 0 again in every run, so a
+   * reused stamp would overwrite the previous run's first segment.
+   */
+  private planSession(): { ok: true; plan: PipelinePlan } | { ok: false; errors: string[] } {
+    const planned = planPipeline(this.deps.config, this.deps.hardware, { sessionStamp: this.nextStamp() });
+    if (!planned.ok) this.setPhase('error', planned.errors.join('; '));
+    return planned;
+  }
+
+  private async launch(plan?: PipelinePlan): Promise<void> {
+    const planned = plan ? { ok: true as const, plan } : this.planSession();
+    if (!planned.ok) return;
     this.setPhase('starting', null);
     const recorder = planned.plan.recorder;
     if (recorder) {
@@ -207,4 +214,16 @@ export class DeviceAgent {
 /** 2026-11-22T14:15:03Z -> 20261122-141503 */
 export function stamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+/** Session stamps that never repeat: a second run within the same second gets -r1, -r2, ... */
+export function sessionStamper(now: () => Date): () => string {
+  let lastBase = '';
+  let runs = 0;
+  return () => {
+    const base = stamp(now());
+    runs = base === lastBase ? runs + 1 : 0;
+    lastBase = base;
+    return runs === 0 ? base : `${base}-r${runs}`;
+  };
 }
