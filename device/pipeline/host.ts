@@ -66,7 +66,8 @@ function onBus(msg: BusMessage): void {
       send({ type: 'warning', element: msg._src_element_name, message: typeof msg.message === 'string' ? msg.message : 'warning' });
       break;
     case 'state-changed':
-      if (pipeline && msg._src_element_name.startsWith('pipeline') && msg['new-state'] === 'playing') send({ type: 'playing' });
+      // Enums arrive as their C names.
+      if (pipeline && msg._src_element_name.startsWith('pipeline') && msg['new-state'] === 'GST_STATE_PLAYING') send({ type: 'playing' });
       break;
     case 'element': {
       // Element messages carry their structure's name in `name` (the binding's flattening).
@@ -121,9 +122,10 @@ function stop(deadlineMs: number): void {
 
 function shutdown(code: number): void {
   if (statsTimer) clearInterval(statsTimer);
+  // Setting NULL also ends the bus poll: it holds a libuv worker in a blocking
+  // pop, and a process exiting with the pipeline still PLAYING hangs on it.
   pipeline?.stop();
-  // The bus poll holds a libuv worker forever; exit explicitly once the IPC
-  // channel has delivered what was sent.
+  // Exit explicitly once the IPC channel has delivered what was sent.
   setImmediate(() => process.exit(code));
 }
 
