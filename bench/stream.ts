@@ -16,11 +16,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../common/config/load.js';
 import { planPipeline } from '../device/pipeline/plan.js';
-import { renderPipeline } from '../device/pipeline/render.js';
+import { renderCore, renderDestination } from '../device/pipeline/render.js';
 import { detectHardware } from '../device/hardware/detect.js';
 import { hostPaths } from '../device/hardware/paths.js';
 import { hasVideoTag } from '../testbed/flv.js';
 import { NginxRtmp } from '../testbed/nginx-rtmp.js';
+import { freePort } from '../testbed/ports.js';
 import { Managed } from '../testbed/process.js';
 import { sampleTree } from '../testbed/proc-tree.js';
 
@@ -58,15 +59,25 @@ function boxEnv(dir: string, url: string): Record<string, string> {
   };
 }
 
-/** The launch description the agent would run for this config, with the URL inline for gst-launch. */
-async function baselineLaunch(env: Record<string, string>): Promise<string[]> {
+/** gst-launch-1.0 takes a description as separate words; the renderer quotes values with spaces. */
+function words(launch: string): string[] {
+  const out: string[] = [];
+  for (const m of launch.matchAll(/(?:[^\s"]+|"(?:[^"\\]|\\.)*")+/g)) {
+    out.push(m[0].replace(/"((?:[^"\\]|\\.)*)"/g, (_all: string, inner: string) => inner.replace(/\\(.)/g, '$1')));
+  }
+  return out;
+}
+
+/** The agent's two pipelines for this config (core and the one relay), on a fixed port, with the URL inline. */
+async function baselineLaunches(env: Record<string, string>): Promise<[string[], string[]]> {
   const loaded = loadConfig(env);
   if (!loaded.ok) throw loaded.error;
   const planned = planPipeline(loaded.config, await detectHardware(hostPaths(env)), { sessionStamp: 'bench' });
   if (!planned.ok) throw new Error(planned.errors.join('; '));
-  // gst-launch-1.0 takes the description as separate words; the renderer quotes values with spaces.
-  const launch = renderPipeline(planned.plan, { inlineSecrets: true }).launch;
-  return launch.match(/(?:[^\s"]+|"(?:[^"\\]|\\.)*")+/g)?.map((w) => w.replace(/"((?:[^"\\]|\\.)*)"/g, (_m, inner: string) => inner.replace(/\\(.)/g, '$1'))) ?? [];
+  const destination = planned.plan.destinations[0];
+  if (!destination) throw new Error('no destination');
+  const port = await freePort();
+  return [words(renderCore(planned.plan, { fanoutPort: port }).launch), words(renderDestination(destination, port, { inlineSecrets: true }).launch)];
 }
 
 async function once(side: Side, ingest: NginxRtmp, dir: string, seconds: number, n: number): Promise<Run> {
@@ -74,28 +85,44 @@ async function once(side: Side, ingest: NginxRtmp, dir: string, seconds: number,
   const env = boxEnv(join(dir, stream), ingest.url('live', stream));
   const before = new Set(await ingest.received());
   const t0 = performance.now();
-  const proc =
-    side === 'agent'
-      ? Managed.spawn(process.execPath, [CLI, 'device'], { env })
-      : Managed.spawn('gst-launch-1.0', ['-e', ...(await baselineLaunch(env))], { env });
+  let procs: Managed[];
+  if (side === 'agent') {
+    procs = [Managed.spawn(process.execPath, [CLI, 'device'], { env })];
+  } else {
+    const [core, relay] = await baselineLaunches(env);
+    const coreProc = Managed.spawn('gst-launch-1.0', ['-e', ...core], { env });
+    // The relay needs the core listening, as the agent's relay does; the agent waits for the port too.
+    await waitForListening(coreProc);
+    procs = [coreProc, Managed.spawn('gst-launch-1.0', ['-e', ...relay], { env })];
+  }
   let firstFrameMs = NaN;
   let peakRss = 0;
   let last = { cpuSeconds: 0, threads: 0 };
   const deadline = t0 + seconds * 1000;
   while (performance.now() < deadline) {
-    if (!proc.running) throw new Error(`${side} exited early:\n${proc.log.slice(-2000)}`);
+    for (const proc of procs) if (!proc.running) throw new Error(`${side} exited early:\n${proc.log.slice(-2000)}`);
     if (Number.isNaN(firstFrameMs)) {
       const file = (await ingest.received()).find((f) => !before.has(f));
       if (file && (await hasVideoTag(file))) firstFrameMs = performance.now() - t0;
     }
-    const s = await sampleTree(proc.pid);
-    peakRss = Math.max(peakRss, s.rssBytes);
-    last = { cpuSeconds: s.cpuSeconds, threads: s.threads };
+    const samples = await Promise.all(procs.map((p) => sampleTree(p.pid)));
+    const sum = (k: 'rssBytes' | 'cpuSeconds' | 'threads'): number => samples.reduce((a, x) => a + x[k], 0);
+    peakRss = Math.max(peakRss, sum('rssBytes'));
+    last = { cpuSeconds: sum('cpuSeconds'), threads: sum('threads') };
     await sleep(Number.isNaN(firstFrameMs) ? 5 : 250);
   }
-  await proc.stop(10_000);
+  await Promise.all(procs.map((p) => p.stop(10_000)));
   if (Number.isNaN(firstFrameMs)) throw new Error(`${side}: no video frame reached the ingest in ${seconds} s`);
   return { side, firstFrameMs, cpuSeconds: last.cpuSeconds, peakRssMb: peakRss / 1024 / 1024, threads: last.threads };
+}
+
+/** gst-launch-1.0 prints "Setting pipeline to PLAYING" once the core's server socket is bound. */
+async function waitForListening(proc: Managed): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!proc.log.includes('Setting pipeline to PLAYING')) {
+    if (!proc.running || Date.now() > deadline) throw new Error(`core did not start:\n${proc.log}`);
+    await sleep(2);
+  }
 }
 
 const median = (xs: number[]): number => {

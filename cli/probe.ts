@@ -3,7 +3,7 @@ import { stamp } from '../device/agent.js';
 import { detectHardware } from '../device/hardware/detect.js';
 import { hostPaths } from '../device/hardware/paths.js';
 import { planPipeline } from '../device/pipeline/plan.js';
-import { renderPipeline } from '../device/pipeline/render.js';
+import { renderCore, renderDestination } from '../device/pipeline/render.js';
 import { configOrExit } from './config-or-exit.js';
 
 /** `roomcast probe`: what the box sees and what it would run. The launch line holds no stream key. */
@@ -11,9 +11,12 @@ export async function runProbe(env: Env, json: boolean): Promise<void> {
   const { config } = configOrExit(env);
   const hw = await detectHardware(hostPaths(env));
   const planned = planPipeline(config, hw, { sessionStamp: stamp(new Date()) });
-  const pipeline = planned.ok ? renderPipeline(planned.plan).launch : null;
+  const pipeline = planned.ok ? renderCore(planned.plan).launch : null;
+  // A relay's description is the same for every destination but for its URL, which it does not hold.
+  const first = planned.ok ? planned.plan.destinations[0] : undefined;
+  const relay = first ? renderDestination(first, 0).launch : null;
   if (json) {
-    const report = { board: hw.board, cameras: hw.cameras, microphones: hw.microphones, elements: [...hw.elements].sort(), hardwareEncoder: hw.hardwareEncoder, plan: planned.ok ? { choices: planned.plan.choices, destinations: planned.plan.destinations.map((d) => ({ id: d.id, url: d.display })) } : null, errors: planned.ok ? [] : planned.errors, pipeline };
+    const report = { board: hw.board, cameras: hw.cameras, microphones: hw.microphones, elements: [...hw.elements].sort(), hardwareEncoder: hw.hardwareEncoder, plan: planned.ok ? { choices: planned.plan.choices, destinations: planned.plan.destinations.map((d) => ({ id: d.id, url: d.display })) } : null, errors: planned.ok ? [] : planned.errors, pipeline, relay };
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return;
   }
@@ -33,8 +36,12 @@ export async function runProbe(env: Env, json: boolean): Promise<void> {
     if (planned.plan.destinations.length === 0) lines.push('  (none)');
     for (const d of planned.plan.destinations) lines.push(`  ${d.id}: ${d.display}`);
     lines.push(`Recording:    ${planned.plan.recorder ? `${planned.plan.recorder.dir} (${planned.plan.recorder.segmentSeconds} s MPEG-TS segments)` : 'off'}`);
-    lines.push('Pipeline:');
+    lines.push('Pipeline (capture, encode, record, serve the destinations):');
     lines.push(`  ${pipeline ?? ''}`);
+    if (relay) {
+      lines.push('Relay (one process per destination; port chosen at start):');
+      lines.push(`  ${relay}`);
+    }
   } else {
     lines.push('This configuration cannot go live:');
     for (const e of planned.errors) lines.push(`  - ${e}`);

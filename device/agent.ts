@@ -4,11 +4,13 @@ import { destinationSecrets } from '../common/destination.js';
 import type { Logger } from '../common/log.js';
 import { registerSecret } from '../common/secret.js';
 import type { Hardware } from './hardware/types.js';
+import { backoffDelay } from './backoff.js';
+import { DestinationRelay } from './destination-relay.js';
 import type { FromHost, HostStats } from './pipeline/host-messages.js';
 import { HostProcess } from './pipeline/host-process.js';
 import { planPipeline, type PipelinePlan } from './pipeline/plan.js';
-import { renderPipeline } from './pipeline/render.js';
-import { applyStats, initialState, mediaFlowing, withPhase, type StreamState } from './state.js';
+import { renderCore } from './pipeline/render.js';
+import { applyCoreStats, initialState, mediaFlowing, withDestination, withPhase, type StreamState } from './state.js';
 
 export interface AgentDeps {
   config: DeviceConfig;
@@ -24,18 +26,17 @@ export interface AgentDeps {
 /** SIGTERM to exit must fit in balena's 10 s grace period with room to spare. */
 export const STOP_DEADLINE_MS = 4000;
 
-const BACKOFF_FIRST_MS = 1000;
-const BACKOFF_CAP_MS = 30_000;
-
 /**
- * The box agent: turns "go live" and "stop" into pipeline hosts, keeps the
- * stream state, and restarts a failed pipeline with capped backoff.
+ * The box agent: turns "go live" and "stop" into pipeline hosts (one core,
+ * one relay per destination), keeps the stream state, and restarts a failed
+ * core with capped backoff; each relay retries on its own.
  * Lifecycle (STYLE.md #7): the constructor only stores; start() acts; stop()
  * releases every process and timer it took.
  */
 export class DeviceAgent {
   private state: StreamState;
   private host: HostProcess | null = null;
+  private relays: DestinationRelay[] = [];
   private wantLive = false;
   private lastSample: { at: number; stats: HostStats } | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -58,6 +59,19 @@ export class DeviceAgent {
 
   start(): void {
     for (const d of this.deps.config.destinations) destinationSecrets(d).forEach(registerSecret);
+    this.relays = this.deps.config.destinations.map(
+      (destination) =>
+        new DestinationRelay({
+          destination,
+          logger: this.log,
+          statsIntervalMs: this.deps.statsIntervalMs ?? 1000,
+          streamKbps: this.deps.config.videoBitrateKbps + this.deps.config.audioBitrateKbps,
+          onChange: (patch) => {
+            this.state = withDestination(this.state, destination.id, patch);
+            this.checkLive();
+          },
+        }),
+    );
     this.stateLogTimer = setInterval(() => {
       if (this.state.phase !== 'idle') this.log.info('state', { state: this.state });
     }, this.deps.stateLogIntervalMs ?? 10_000);
@@ -104,7 +118,7 @@ export class DeviceAgent {
       }
     }
     if (!this.wantLive) return;
-    const rendered = renderPipeline(planned.plan);
+    const rendered = renderCore(planned.plan);
     this.log.info('starting pipeline', { launch: rendered.launch });
     this.lastSample = null;
     const host = new HostProcess({
@@ -121,22 +135,21 @@ export class DeviceAgent {
       case 'playing':
         this.log.info('pipeline playing', { pid: host.pid });
         break;
+      case 'fanout':
+        this.log.info('serving the stream to the destinations', { port: msg.port });
+        for (const relay of this.relays) relay.start(msg.port);
+        break;
       case 'stats': {
         const sample = { at: msg.at, stats: msg.stats };
-        this.state = applyStats(this.state, this.lastSample, sample);
+        this.state = applyCoreStats(this.state, this.lastSample, sample);
         this.lastSample = sample;
-        if (this.state.phase === 'starting' && mediaFlowing(this.state)) {
-          this.failuresInARow = 0;
-          this.setPhase('live', null);
-        } else {
-          this.emit();
-        }
+        this.emit();
         break;
       }
       case 'segment-opened':
         this.state = { ...this.state, recording: { ...this.state.recording, currentSegment: msg.location } };
         this.log.info('recording segment opened', { location: msg.location });
-        if (this.state.phase === 'starting' && mediaFlowing(this.state)) this.setPhase('live', null);
+        this.checkLive();
         break;
       case 'segment-closed':
         this.state = { ...this.state, recording: { ...this.state.recording, segmentsClosed: this.state.recording.segmentsClosed + 1 } };
@@ -164,11 +177,20 @@ export class DeviceAgent {
     this.scheduleRetry(reason);
   }
 
-  /** The pipeline died while it should be live: retry with capped, jittered backoff. */
+  /** Starting becomes live once media reaches a destination or the recorder. */
+  private checkLive(): void {
+    if (this.state.phase === 'starting' && this.host && mediaFlowing(this.state)) {
+      this.failuresInARow = 0;
+      this.setPhase('live', null);
+    } else {
+      this.emit();
+    }
+  }
+
+  /** The core died while it should be live: retry with capped, jittered backoff. */
   private scheduleRetry(reason: string): void {
     this.failuresInARow += 1;
-    const base = Math.min(BACKOFF_FIRST_MS * 2 ** (this.failuresInARow - 1), BACKOFF_CAP_MS);
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    const delay = backoffDelay(this.failuresInARow);
     this.state = { ...this.state, restarts: this.state.restarts + 1 };
     this.log.warn('restarting pipeline', { inMs: delay, attempt: this.failuresInARow, reason });
     this.retryTimer = setTimeout(() => {
@@ -183,12 +205,9 @@ export class DeviceAgent {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     const host = this.host;
-    if (!host) {
-      this.setPhase('idle', null);
-      return;
-    }
-    this.setPhase('stopping', null);
-    await host.stop(STOP_DEADLINE_MS);
+    if (host) this.setPhase('stopping', null);
+    // In parallel: each relay ends its RTMP session, the core finalises the recording.
+    await Promise.all([...this.relays.map((r) => r.stop(STOP_DEADLINE_MS)), host?.stop(STOP_DEADLINE_MS)]);
     this.host = null;
     this.setPhase('idle', null);
   }

@@ -9,9 +9,14 @@ export interface DestinationState {
   platform: Destination['platform'];
   /** The URL with the stream key masked. */
   url: string;
-  state: 'idle' | 'connecting' | 'live' | 'stalled';
+  /** retrying: the last attempt failed (see lastError) and the next one is in retryInMs. */
+  state: 'idle' | 'connecting' | 'live' | 'retrying';
   bytesSent: number;
   bitrateKbps: number;
+  /** Failed attempts since the destination was last live. */
+  failures: number;
+  lastError: string | null;
+  retryInMs: number | null;
 }
 
 export interface StreamState {
@@ -31,7 +36,7 @@ export function initialState(destinations: Destination[], recordDir: string | nu
     phase: 'idle',
     reason: null,
     since: now.toISOString(),
-    destinations: destinations.map((d) => ({ id: d.id, platform: d.platform, url: d.display, state: 'idle', bytesSent: 0, bitrateKbps: 0 })),
+    destinations: destinations.map((d) => ({ id: d.id, platform: d.platform, url: d.display, state: 'idle', bytesSent: 0, bitrateKbps: 0, failures: 0, lastError: null, retryInMs: null })),
     encoder: { fps: null, droppedFrames: 0, duplicatedFrames: 0 },
     recording: { enabled: recordDir !== null, dir: recordDir, currentSegment: null, segmentsClosed: 0 },
     restarts: 0,
@@ -46,44 +51,36 @@ export function withPhase(state: StreamState, phase: Phase, reason: string | nul
     phase,
     reason,
     since: now.toISOString(),
-    destinations: idle ? state.destinations.map((d) => ({ ...d, state: 'idle', bitrateKbps: 0 })) : state.destinations,
+    destinations: idle && phase === 'idle' ? state.destinations.map((d) => ({ ...d, state: 'idle', bitrateKbps: 0, retryInMs: null })) : state.destinations,
     encoder: idle ? { ...state.encoder, fps: null } : state.encoder,
     recording: idle ? { ...state.recording, currentSegment: null } : state.recording,
   };
 }
 
 /** Bytes an RTMP handshake and connect exchange take before any media flows. */
-const HANDSHAKE_BYTES = 4096;
+export const HANDSHAKE_BYTES = 4096;
 
-/**
- * Folds one statistics sample into the state. `previous` is the sample before
- * it (null for the first of a pipeline run); rates are over the time between.
- */
-export function applyStats(state: StreamState, previous: { at: number; stats: HostStats } | null, sample: { at: number; stats: HostStats }): StreamState {
-  const seconds = previous ? Math.max((sample.at - previous.at) / 1000, 0.001) : null;
-  const destinations = state.destinations.map((d): DestinationState => {
-    const now = sample.stats.destinations[d.id]?.bytesSent ?? 0;
-    const before = previous?.stats.destinations[d.id]?.bytesSent ?? 0;
-    const delta = Math.max(now - before, 0);
-    const bitrateKbps = seconds === null ? 0 : Math.round((delta * 8) / 1000 / seconds);
-    let s: DestinationState['state'];
-    if (now <= HANDSHAKE_BYTES) s = 'connecting';
-    else if (delta > 0) s = 'live';
-    else s = d.state === 'connecting' ? 'connecting' : 'stalled';
-    return { ...d, state: s, bytesSent: now, bitrateKbps };
-  });
+/** Folds one sample of the core's statistics into the encoder figures. */
+export function applyCoreStats(state: StreamState, previous: { at: number; stats: HostStats } | null, sample: { at: number; stats: HostStats }): StreamState {
   const v = sample.stats.video;
   const pv = previous?.stats.video;
+  const seconds = previous ? Math.max((sample.at - previous.at) / 1000, 0.001) : null;
   const fps = v && pv && seconds !== null ? Math.round(((v.out - pv.out) / seconds) * 10) / 10 : state.encoder.fps;
-  return {
-    ...state,
-    destinations,
-    encoder: { fps, droppedFrames: v?.dropped ?? state.encoder.droppedFrames, duplicatedFrames: v?.duplicated ?? state.encoder.duplicatedFrames },
-  };
+  return { ...state, encoder: { fps, droppedFrames: v?.dropped ?? state.encoder.droppedFrames, duplicatedFrames: v?.duplicated ?? state.encoder.duplicatedFrames } };
 }
 
-/** The stream counts as live once media reaches every destination (or, with none, the recorder). */
+/** A relay's progress between two samples of its rtmp2sink byte count. */
+export function relayProgress(previous: { at: number; bytes: number } | null, sample: { at: number; bytes: number }): { media: boolean; advanced: boolean; bitrateKbps: number } {
+  const delta = previous ? Math.max(sample.bytes - previous.bytes, 0) : 0;
+  const seconds = previous ? Math.max((sample.at - previous.at) / 1000, 0.001) : null;
+  return { media: sample.bytes > HANDSHAKE_BYTES, advanced: delta > 0, bitrateKbps: seconds === null ? 0 : Math.round((delta * 8) / 1000 / seconds) };
+}
+
+export function withDestination(state: StreamState, id: string, patch: Partial<DestinationState>): StreamState {
+  return { ...state, destinations: state.destinations.map((d) => (d.id === id ? { ...d, ...patch } : d)) };
+}
+
+/** The box is live once media reaches at least one destination or the recorder. */
 export function mediaFlowing(state: StreamState): boolean {
-  if (state.destinations.length > 0) return state.destinations.every((d) => d.state === 'live');
-  return state.recording.currentSegment !== null;
+  return state.destinations.some((d) => d.state === 'live') || state.recording.currentSegment !== null;
 }

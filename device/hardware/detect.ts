@@ -10,7 +10,7 @@ const run = promisify(execFile);
 /** The elements the planner knows how to use; only these are looked up. */
 export const KNOWN_ELEMENTS = [
   'x264enc', 'v4l2h264enc', 'libcamerasrc', 'v4l2src', 'alsasrc', 'jpegdec', 'voaacenc', 'audiomixer',
-  'h264parse', 'aacparse', 'flvmux', 'rtmp2sink', 'splitmuxsink', 'mpegtsmux',
+  'h264parse', 'aacparse', 'flvmux', 'flvdemux', 'tcpserversink', 'tcpclientsrc', 'rtmp2sink', 'splitmuxsink', 'mpegtsmux',
 ] as const;
 
 /** The system's side of detection, so tests can replace the two commands it runs. */

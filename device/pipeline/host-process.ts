@@ -26,7 +26,7 @@ export class HostProcess {
     return this.child?.pid;
   }
 
-  start(pipeline: RenderedPipeline, statsIntervalMs: number): void {
+  start(pipeline: RenderedPipeline, statsIntervalMs: number, fanoutPort?: number): void {
     const child = fork(HOST_SCRIPT, [], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       detached: true,
@@ -42,7 +42,7 @@ export class HostProcess {
     });
     child.on('message', (msg: FromHost) => this.handlers.onMessage(msg));
     child.on('error', () => undefined); // an IPC write to a dying child; 'exit' reports it
-    this.send({ type: 'start', pipeline, statsIntervalMs });
+    this.send({ type: 'start', pipeline, statsIntervalMs, ...(fanoutPort === undefined ? {} : { fanoutPort }) });
   }
 
   private send(msg: ToHost): void {

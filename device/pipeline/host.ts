@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import type { BusMessage, Pipeline } from 'gstreamer-superficial';
 import { parseGstStructure } from './gst-structure.js';
+import { unackedBytes } from './socket-queue.js';
 import type { FromHost, HostStats, ToHost } from './host-messages.js';
 import type { RenderedPipeline } from './render.js';
 
@@ -29,29 +30,37 @@ let statsTimer: NodeJS.Timeout | null = null;
 let stopping = false;
 let finish: ((flushed: boolean) => void) | null = null;
 
-function collectStats(): HostStats {
+let fanoutPort = 0;
+
+async function collectStats(): Promise<HostStats> {
   const p = pipeline;
   const r = rendered;
-  if (!p || !r) return { video: null, destinations: {} };
+  if (!p || !r) return { video: null, bytesSent: null, unackedBytes: null };
   let video: HostStats['video'] = null;
   if (r.names.videorate) {
     const vr = p.findChild(r.names.videorate);
     if (vr) video = { in: readNumber(vr['in']), out: readNumber(vr['out']), dropped: readNumber(vr['drop']), duplicated: readNumber(vr['duplicate']) };
   }
-  const destinations: HostStats['destinations'] = {};
-  for (const [id, name] of Object.entries(r.names.destinations)) {
-    const stats = p.findChild(name)?.['stats'];
+  let bytesSent: number | null = null;
+  if (r.names.rtmpSink) {
+    const stats = p.findChild(r.names.rtmpSink)?.['stats'];
     const parsed = typeof stats === 'string' ? parseGstStructure(stats) : null;
     const bytes = parsed?.fields['out-bytes-total'];
-    destinations[id] = { bytesSent: typeof bytes === 'number' ? bytes : 0 };
+    bytesSent = typeof bytes === 'number' ? bytes : 0;
   }
-  return { video, destinations };
+  return { video, bytesSent, unackedBytes: r.names.rtmpSink ? await unackedBytes(fanoutPort) : null };
 }
 
 function onBus(msg: BusMessage): void {
   switch (msg.type) {
     case 'eos':
-      finish?.(true);
+      if (stopping) {
+        finish?.(true);
+        return;
+      }
+      // Live sources never end by themselves: for a relay this is the core going away.
+      send({ type: 'error', element: msg._src_element_name, message: 'the stream ended unexpectedly' });
+      shutdown(1);
       break;
     case 'error':
       if (stopping) {
@@ -67,7 +76,11 @@ function onBus(msg: BusMessage): void {
       break;
     case 'state-changed':
       // Enums arrive as their C names.
-      if (pipeline && msg._src_element_name.startsWith('pipeline') && msg['new-state'] === 'GST_STATE_PLAYING') send({ type: 'playing' });
+      if (pipeline && msg._src_element_name.startsWith('pipeline') && msg['new-state'] === 'GST_STATE_PLAYING') {
+        send({ type: 'playing' });
+        const fanout = rendered?.names.fanout ? pipeline.findChild(rendered.names.fanout) : undefined;
+        if (fanout) send({ type: 'fanout', port: readNumber(fanout['current-port']) });
+      }
       break;
     case 'element': {
       // Element messages carry their structure's name in `name` (the binding's flattening).
@@ -82,8 +95,9 @@ function onBus(msg: BusMessage): void {
   }
 }
 
-function start(p: RenderedPipeline, statsIntervalMs: number): void {
+function start(p: RenderedPipeline, statsIntervalMs: number, port: number): void {
   rendered = p;
+  fanoutPort = port;
   try {
     pipeline = new gst.Pipeline(p.launch);
     for (const [element, props] of Object.entries(p.secretProperties)) {
@@ -98,7 +112,12 @@ function start(p: RenderedPipeline, statsIntervalMs: number): void {
   }
   pipeline.pollBus(onBus);
   pipeline.play();
-  statsTimer = setInterval(() => send({ type: 'stats', at: Date.now(), stats: collectStats() }), statsIntervalMs);
+  statsTimer = setInterval(() => {
+    collectStats().then(
+      (stats) => send({ type: 'stats', at: Date.now(), stats }),
+      () => undefined,
+    );
+  }, statsIntervalMs);
 }
 
 /** EOS through the whole pipeline so the recorder closes its segment and rtmp2sink ends its session. */
@@ -132,7 +151,7 @@ function shutdown(code: number): void {
 process.on('message', (msg: ToHost) => {
   switch (msg.type) {
     case 'start':
-      start(msg.pipeline, msg.statsIntervalMs);
+      start(msg.pipeline, msg.statsIntervalMs, msg.fanoutPort ?? 0);
       break;
     case 'stop':
       stop(msg.deadlineMs);

@@ -126,6 +126,9 @@ const PACKAGE_OF: Record<string, string> = {
   jpegdec: 'gstreamer1.0-plugins-good',
   aacparse: 'gstreamer1.0-plugins-good',
   flvmux: 'gstreamer1.0-plugins-good',
+  flvdemux: 'gstreamer1.0-plugins-good',
+  tcpserversink: 'gstreamer1.0-plugins-base',
+  tcpclientsrc: 'gstreamer1.0-plugins-base',
   splitmuxsink: 'gstreamer1.0-plugins-good',
   libcamerasrc: 'gstreamer1.0-libcamera',
   alsasrc: 'gstreamer1.0-alsa',
@@ -149,7 +152,7 @@ export function requiredElements(parts: { input: VideoInput | null; encoder: Vid
   if (parts.encoder === 'v4l2h264enc') els.push('v4l2h264enc');
   if (parts.audio.kind === 'alsa') els.push('alsasrc');
   if (parts.audioDelayMs > 0) els.push('audiomixer');
-  if (parts.destinations > 0) els.push('flvmux', 'rtmp2sink');
+  if (parts.destinations > 0) els.push('flvmux', 'flvdemux', 'tcpserversink', 'tcpclientsrc', 'rtmp2sink');
   if (parts.recording) els.push('splitmuxsink', 'mpegtsmux');
   return els;
 }

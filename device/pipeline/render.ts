@@ -1,10 +1,17 @@
+import type { Destination } from '../../common/destination.js';
 import type { PipelinePlan, VideoInput } from './plan.js';
 
 /**
- * The only place that writes GStreamer launch syntax. A plan becomes a launch
- * description that holds no secret: stream URLs are returned separately as
- * properties the host sets on the named rtmp2sink elements after parsing, so
- * the description can be logged and shown by `roomcast probe` as it is.
+ * The only place that writes GStreamer launch syntax. A session is two kinds
+ * of pipeline, each run by its own host process:
+ *  - the core: capture, encode once, record, and serve the FLV stream to the
+ *    destinations on 127.0.0.1 (tcpserversink);
+ *  - one relay per destination: read that stream and publish it with
+ *    rtmp2sink. A destination that fails is restarted alone; the core and
+ *    the recording never notice.
+ * Launch descriptions hold no secret: stream URLs are returned separately as
+ * properties the host sets after parsing, so descriptions can be logged and
+ * shown by `roomcast probe` as they are.
  */
 export interface RenderedPipeline {
   launch: string;
@@ -13,8 +20,10 @@ export interface RenderedPipeline {
   /** Element names the host reads statistics from. */
   names: {
     videorate: string | null;
-    /** destination id -> rtmp2sink element name */
-    destinations: Record<string, string>;
+    /** The core's tcpserversink; the host reports the port it bound. */
+    fanout: string | null;
+    /** A relay's rtmp2sink. */
+    rtmpSink: string | null;
     recorder: string | null;
   };
 }
@@ -36,11 +45,6 @@ function el(factory: string, props: Record<string, PropValue> = {}): string {
 
 function caps(media: string, fields: Record<string, string | number>): string {
   return [media, ...Object.entries(fields).map(([k, v]) => `${k}=${v}`)].join(',');
-}
-
-/** rtmp2sink names must be valid element names: destination ids use [a-z0-9-]. */
-export function sinkName(destinationId: string): string {
-  return `dest_${destinationId.replace(/[^A-Za-z0-9]/g, '_')}`;
 }
 
 function videoCapture(input: VideoInput, v: PipelinePlan['video']): string[] {
@@ -138,37 +142,40 @@ const chain = (parts: string[]): string => parts.join(' ! ');
 const MUX_LATENCY_NS = 500_000_000;
 
 /**
- * `inlineSecrets` writes each stream URL into the launch description itself,
- * for running the same pipeline under plain gst-launch-1.0 (the benchmark's
- * baseline). The agent never uses it: such a description must not be logged.
+ * The core pipeline. `fanoutPort` 0 (the agent's choice) lets the kernel pick
+ * a free port, which the host reports once the pipeline plays.
  */
-export function renderPipeline(plan: PipelinePlan, opts: { inlineSecrets?: boolean } = {}): RenderedPipeline {
+export function renderCore(plan: PipelinePlan, opts: { fanoutPort?: number } = {}): RenderedPipeline {
   const v = plan.video;
   const branches: string[] = [];
   branches.push(chain([...videoCapture(v.input, v), ...videoEncode(v), el('h264parse', { 'config-interval': -1 }), el('tee', { name: 'vtee', 'allow-not-linked': true })]));
   branches.push(chain([...audioCapture(plan), ...audioEncode(plan), el('tee', { name: 'atee', 'allow-not-linked': true })]));
 
-  const secretProperties: RenderedPipeline['secretProperties'] = {};
-  const destinations: Record<string, string> = {};
+  let fanout: string | null = null;
   if (plan.destinations.length > 0) {
-    // One FLV mux for every destination; each destination behind its own leaky
-    // queue so a slow or stalled server drops its own data and never holds back
-    // the encoder, the recorder or the other destinations.
-    branches.push(chain([el('flvmux', { name: 'flv', streamable: true, latency: MUX_LATENCY_NS }), el('tee', { name: 'ftee', 'allow-not-linked': true })]));
+    fanout = 'fanout';
+    // One FLV mux for every destination, served on loopback. tcpserversink
+    // sends each new client the FLV headers, starts it on the latest keyframe,
+    // and never blocks on a slow client: past 2 s behind it skips the client
+    // to the next keyframe, past 4 s it drops it (the relay then restarts).
+    branches.push(
+      chain([
+        el('flvmux', { name: 'flv', streamable: true, latency: MUX_LATENCY_NS }),
+        el('tcpserversink', {
+          name: fanout,
+          host: '127.0.0.1',
+          port: opts.fanoutPort ?? 0,
+          sync: false,
+          'sync-method': 'latest-keyframe',
+          'recover-policy': 'keyframe',
+          'unit-format': 'time',
+          'units-soft-max': 2_000_000_000,
+          'units-max': 4_000_000_000,
+        }),
+      ]),
+    );
     branches.push(chain(['vtee.', el('queue', { 'max-size-time': 2_000_000_000, 'max-size-bytes': 0, 'max-size-buffers': 0 }), el('h264parse'), 'flv.video']));
     branches.push(chain(['atee.', el('queue', { 'max-size-time': 2_000_000_000, 'max-size-bytes': 0, 'max-size-buffers': 0 }), 'flv.audio']));
-    for (const d of plan.destinations) {
-      const name = sinkName(d.id);
-      destinations[d.id] = name;
-      secretProperties[name] = { location: d.url };
-      branches.push(
-        chain([
-          'ftee.',
-          el('queue', { name: `q_${name}`, leaky: 'downstream', 'max-size-time': 4_000_000_000, 'max-size-bytes': 0, 'max-size-buffers': 0 }),
-          el('rtmp2sink', { name, sync: false, 'async-connect': true, ...(opts.inlineSecrets ? { location: d.url } : {}) }),
-        ]),
-      );
-    }
   }
 
   let recorder: string | null = null;
@@ -195,7 +202,26 @@ export function renderPipeline(plan: PipelinePlan, opts: { inlineSecrets?: boole
 
   return {
     launch: branches.join('  '),
-    secretProperties,
-    names: { videorate: v.encoder === 'passthrough' ? null : 'vrate', destinations, recorder },
+    secretProperties: {},
+    names: { videorate: v.encoder === 'passthrough' ? null : 'vrate', fanout, rtmpSink: null, recorder },
   };
+}
+
+/**
+ * A destination's relay: the core's FLV stream from 127.0.0.1:`fanoutPort`,
+ * demuxed and muxed again (cheap: no decoding) so rtmp2sink gets whole FLV
+ * tags. `inlineSecrets` writes the stream URL into the description, only for
+ * running it under plain gst-launch-1.0 (the benchmark's baseline); such a
+ * description must never be logged.
+ */
+export function renderDestination(d: Destination, fanoutPort: number, opts: { inlineSecrets?: boolean } = {}): RenderedPipeline {
+  const sink = 'rtmp';
+  const queue = el('queue', { 'max-size-time': 2_000_000_000, 'max-size-bytes': 0, 'max-size-buffers': 0 });
+  const launch = [
+    chain([el('tcpclientsrc', { host: '127.0.0.1', port: fanoutPort }), el('flvdemux', { name: 'demux' })]),
+    chain([el('flvmux', { name: 'mux', streamable: true, latency: MUX_LATENCY_NS }), el('rtmp2sink', { name: sink, sync: false, 'async-connect': true, ...(opts.inlineSecrets ? { location: d.url } : {}) })]),
+    chain(['demux.video', queue, el('h264parse'), 'mux.video']),
+    chain(['demux.audio', queue, el('aacparse'), 'mux.audio']),
+  ].join('  ');
+  return { launch, secretProperties: { [sink]: { location: d.url } }, names: { videorate: null, fanout: null, rtmpSink: sink, recorder: null } };
 }

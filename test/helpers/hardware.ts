@@ -3,6 +3,12 @@ import type { Camera, Hardware, Microphone } from '../../device/hardware/types.j
 
 /** Hardware objects for the planner, shaped like what detect.ts reports on real boards. */
 
+/**
+ * Every element detection looks up (so, since the relay architecture, flvdemux,
+ * tcpserversink and tcpclientsrc too). Taken from KNOWN_ELEMENTS rather than
+ * listed here, so fake hardware never holds an element real detection could
+ * not report; plan.test.ts checks it covers everything a plan can require.
+ */
 export const ALL_ELEMENTS: readonly string[] = KNOWN_ELEMENTS;
 
 export function elementsWithout(...missing: string[]): Set<string> {

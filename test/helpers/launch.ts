@@ -17,3 +17,9 @@ export function parseLaunch(launch: string): LaunchElement[][] {
     }),
   );
 }
+
+/** A property value as the element sees it: the inverse of render.ts's quote(). */
+export function unquote(value: string): string {
+  if (!(value.length >= 2 && value.startsWith('"') && value.endsWith('"'))) return value;
+  return value.slice(1, -1).replace(/\\(.)/g, '$1');
+}

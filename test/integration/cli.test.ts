@@ -48,7 +48,8 @@ describe('the roomcast command', () => {
     assert.match(r.stdout, /video: test pattern/);
     assert.match(r.stdout, /youtube: rtmp:\/\/a\.rtmp\.youtube\.com\/live2\/\*\*\*\*mnop/);
     assert.match(r.stdout, /facebook: rtmps:\/\/live-api-s\.facebook\.com:443\/rtmp\/\*\*\*\*key7/);
-    assert.match(r.stdout, /rtmp2sink name=dest_youtube/);
+    assert.match(r.stdout, /tcpserversink name=fanout host=127\.0\.0\.1/);
+    assert.match(r.stdout, /Relay \(one process per destination[^\n]*\n\s+tcpclientsrc host=127\.0\.0\.1 port=0 ! flvdemux[^\n]*rtmp2sink name=rtmp/);
     assert.match(r.stdout, /splitmuxsink/);
     assert.ok(!r.stdout.includes('abcd-efgh'));
     assert.ok(!r.stdout.includes('FB-1234567890'));

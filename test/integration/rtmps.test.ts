@@ -53,8 +53,9 @@ describe('RTMPS through a TLS terminator', () => {
     const before = (await ingest.received()).length;
     const agent = AgentProcess.start(boxEnv(join(dir, 'untrusted'), { ROOMCAST_DESTINATIONS: `rtmps://localhost:${tls.tlsPort}/live/tls-stream-key-0043` }));
     running.push(agent);
-    const error = await agent.waitFor((l) => l.msg === 'pipeline error', 20_000, 'a pipeline error');
-    assert.match(String(error['message']), /certificate|TLS|handshake/i);
+    const retry = await agent.waitFor((l) => l.msg === 'destination retry', 20_000, 'a destination retry');
+    assert.match(String(retry['reason']), /certificate|TLS|handshake/i);
+    assert.ok(Number(retry['inMs']) <= 1000, 'the first retry comes within 1 s');
     await agent.proc.stop();
     assert.equal((await ingest.received()).length, before);
     assert.ok(!agent.proc.log.includes('tls-stream-key-0043'));

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Env } from '../../common/config/load.js';
 import type { Hardware } from '../../device/hardware/types.js';
-import { planPipeline, type PipelinePlan } from '../../device/pipeline/plan.js';
+import { KNOWN_ELEMENTS } from '../../device/hardware/detect.js';
+import { planPipeline, requiredElements, type PipelinePlan } from '../../device/pipeline/plan.js';
 import { configFrom } from '../helpers/config.js';
-import { C920, C920_H264, elementsWithout, HDMI_RAW, I2S_MIC, PICAM3, PICAM_LEGACY, pi4, pi5, USB_MIC } from '../helpers/hardware.js';
+import { ALL_ELEMENTS, C920, C920_H264, elementsWithout, HDMI_RAW, I2S_MIC, PICAM3, PICAM_LEGACY, pi4, pi5, USB_MIC } from '../helpers/hardware.js';
 
 const CTX = { sessionStamp: '20261122-141503' };
 
@@ -210,7 +211,7 @@ describe('numbers, destinations and recorder', () => {
 });
 
 describe('missing elements and several errors', () => {
-  for (const el of ['voaacenc', 'rtmp2sink', 'splitmuxsink', 'mpegtsmux']) {
+  for (const el of ['voaacenc', 'rtmp2sink', 'flvmux', 'flvdemux', 'tcpserversink', 'tcpclientsrc', 'splitmuxsink', 'mpegtsmux']) {
     it(`a missing ${el} is an error naming it (when recording and streaming)`, () => {
       hasError(errors({ ROOMCAST_RECORD_DIR: '/data/rec' }, pi4({ elements: elementsWithout(el) })), new RegExp(`\\b${el}\\b`));
     });
@@ -218,7 +219,40 @@ describe('missing elements and several errors', () => {
 
   it('does not need the recorder elements when not recording, nor the RTMP ones when only recording', () => {
     assert.ok(plan({}, pi4({ elements: elementsWithout('splitmuxsink', 'mpegtsmux') })));
-    assert.ok(plan({ ROOMCAST_DESTINATIONS: '', ROOMCAST_RECORD_DIR: '/data/rec' }, pi4({ elements: elementsWithout('rtmp2sink', 'flvmux') })));
+    assert.ok(plan({ ROOMCAST_DESTINATIONS: '', ROOMCAST_RECORD_DIR: '/data/rec' }, pi4({ elements: elementsWithout('rtmp2sink', 'flvmux', 'flvdemux', 'tcpserversink', 'tcpclientsrc') })));
+  });
+
+  it('streaming needs the loopback fan-out elements: tcpserversink, tcpclientsrc and flvdemux', () => {
+    const needed = requiredElements({ input: { kind: 'test' }, encoder: 'x264', audio: { kind: 'silence' }, audioDelayMs: 0, destinations: 1, recording: false });
+    for (const el of ['flvmux', 'flvdemux', 'tcpserversink', 'tcpclientsrc', 'rtmp2sink']) assert.ok(needed.includes(el), `${el} not required: ${needed.join(', ')}`);
+    const recordOnly = requiredElements({ input: { kind: 'test' }, encoder: 'x264', audio: { kind: 'silence' }, audioDelayMs: 0, destinations: 0, recording: true });
+    for (const el of ['flvmux', 'flvdemux', 'tcpserversink', 'tcpclientsrc', 'rtmp2sink']) assert.ok(!recordOnly.includes(el), `${el} required without destinations`);
+  });
+
+  it('names the Debian package that holds a missing tcpserversink', () => {
+    hasError(errors({}, pi4({ elements: elementsWithout('tcpserversink') })), /tcpserversink.*gstreamer1\.0-plugins-base/);
+  });
+
+  it('names the Debian packages of the other relay elements', () => {
+    hasError(errors({}, pi4({ elements: elementsWithout('tcpclientsrc') })), /tcpclientsrc.*gstreamer1\.0-plugins-base/);
+    hasError(errors({}, pi4({ elements: elementsWithout('flvdemux') })), /flvdemux.*gstreamer1\.0-plugins-good/);
+  });
+
+  it('detection looks up every element a plan can need, and each has a known package', () => {
+    const parts: Parameters<typeof requiredElements>[0][] = [
+      { input: { kind: 'libcamera' }, encoder: 'x264', audio: { kind: 'alsa', device: 'hw:1,0' }, audioDelayMs: 100, destinations: 2, recording: true },
+      { input: { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' }, encoder: 'v4l2h264enc', audio: { kind: 'test' }, audioDelayMs: 0, destinations: 1, recording: true },
+    ];
+    const needed = new Set(parts.flatMap((p) => requiredElements(p)));
+    for (const el of needed) {
+      assert.ok((KNOWN_ELEMENTS as readonly string[]).includes(el), `${el} is required but never detected`);
+      assert.ok(ALL_ELEMENTS.includes(el), `the fake hardware lacks ${el}`);
+    }
+    for (const el of ['flvdemux', 'tcpserversink', 'tcpclientsrc']) assert.ok(pi4().elements.has(el), `fake hardware lacks ${el}`);
+    for (const el of ['flvdemux', 'tcpserversink', 'tcpclientsrc', 'rtmp2sink', 'flvmux', 'voaacenc', 'h264parse', 'aacparse']) {
+      const list = errors({ ROOMCAST_RECORD_DIR: '/data/rec' }, pi4({ elements: elementsWithout(el) }));
+      hasError(list, new RegExp(`\\b${el}\\b.*\\(Debian package gstreamer1\\.0-[a-z-]+\\)`));
+    }
   });
 
   it('names the Debian package that holds a missing splitmuxsink', () => {

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '../../common/config/load.js';
 import type { Destination } from '../../common/destination.js';
 import type { PipelinePlan } from '../../device/pipeline/plan.js';
-import { quote, renderPipeline, sinkName } from '../../device/pipeline/render.js';
-import { parseLaunch, type LaunchElement } from '../helpers/launch.js';
+import { quote, renderCore, renderDestination, type RenderedPipeline } from '../../device/pipeline/render.js';
+import { parseLaunch, unquote, type LaunchElement } from '../helpers/launch.js';
 
 const YT_KEY = 'abcd-efgh-ijkl-mnop-qrst';
 const TWITCH_KEY = 'live_123456789_AbCdEfGhIjKlMnOp';
@@ -18,6 +18,13 @@ function destinations(words: string): Destination[] {
 }
 
 const THREE = destinations(`youtube:${YT_KEY} twitch:${TWITCH_KEY} rtmps://alice:${CUSTOM_PASSWORD}@ingest.example.com:443/app/${CUSTOM_KEY}`);
+const SECRETS = [YT_KEY, TWITCH_KEY, CUSTOM_KEY, CUSTOM_PASSWORD, ...THREE.map((d) => d.url)];
+
+function dest(id: string): Destination {
+  const d = THREE.find((x) => x.id === id);
+  assert.ok(d, `no destination ${id}`);
+  return d;
+}
 
 type PlanOverrides = Partial<Omit<PipelinePlan, 'video' | 'audio'>> & { video?: Partial<PipelinePlan['video']>; audio?: Partial<PipelinePlan['audio']> };
 
@@ -35,8 +42,12 @@ function makePlan(over: PlanOverrides = {}): PipelinePlan {
   };
 }
 
+function core(over: PlanOverrides = {}, opts: { fanoutPort?: number } = {}): RenderedPipeline {
+  return renderCore(makePlan(over), opts);
+}
+
 function launchOf(over: PlanOverrides = {}): LaunchElement[][] {
-  return parseLaunch(renderPipeline(makePlan(over)).launch);
+  return parseLaunch(core(over).launch);
 }
 
 function all(branches: LaunchElement[][], factory: string): LaunchElement[] {
@@ -58,31 +69,33 @@ function branch(branches: LaunchElement[][], first: string): string[] {
 }
 
 const VIDEO_CAPS = 'width=1280,height=720,framerate=30/1';
+const MUX_LATENCY = '500000000';
 
-describe('video', () => {
+describe('core: video', () => {
   it('x264 has a fixed keyframe interval, constant bitrate and main profile', () => {
     const b = launchOf({ video: { keyframeInterval: 50, bitrateKbps: 3000 } });
     const x264 = only(b, 'x264enc');
     assert.equal(x264['key-int-max'], '50');
     assert.equal(x264['bitrate'], '3000');
     assert.equal(x264['pass'], 'cbr');
-    const options = (x264['option-string'] ?? '').replace(/^"|"$/g, '').split(':');
+    const options = unquote(x264['option-string'] ?? '').split(':');
     for (const o of ['scenecut=0', 'nal-hrd=cbr', 'filler=1']) assert.ok(options.includes(o), `option-string lacks ${o}: ${options.join(':')}`);
     const chain = branch(b, 'videotestsrc');
     const at = chain.indexOf('x264enc');
     assert.deepEqual(chain.slice(at - 2, at + 2), ['videorate', `video/x-raw,format=I420,${VIDEO_CAPS},pixel-aspect-ratio=1/1`, 'x264enc', 'video/x-h264,profile=main']);
     assert.deepEqual(all(b, 'v4l2h264enc'), []);
-    assert.equal(renderPipeline(makePlan()).names.videorate, only(b, 'videorate')['name']);
+    assert.equal(core().names.videorate, only(b, 'videorate')['name']);
   });
 
   it('v4l2h264enc gets bitrate and keyframe period through extra-controls', () => {
     const b = launchOf({ video: { encoder: 'v4l2h264enc', keyframeInterval: 60, bitrateKbps: 2500 } });
-    const controls = (only(b, 'v4l2h264enc')['extra-controls'] ?? '').replace(/^"|"$/g, '').split(',');
+    const controls = unquote(only(b, 'v4l2h264enc')['extra-controls'] ?? '').split(',');
     assert.equal(controls[0], 'controls');
     for (const c of ['video_bitrate_mode=1', 'video_bitrate=2500000', 'h264_i_frame_period=60', 'repeat_sequence_header=1']) assert.ok(controls.includes(c), `extra-controls lacks ${c}`);
     const chain = branch(b, 'videotestsrc');
     assert.equal(chain[chain.indexOf('v4l2h264enc') + 1], 'video/x-h264,profile=main,level=(string)4');
     assert.deepEqual(all(b, 'x264enc'), []);
+    assert.equal(only(b, 'videorate')['name'], 'vrate');
   });
 
   it('the test pattern is a live videotestsrc with a clock overlay', () => {
@@ -112,7 +125,7 @@ describe('video', () => {
   });
 
   it('passthrough has no encoder and no videorate', () => {
-    const r = renderPipeline(makePlan({ video: { input: { kind: 'v4l2', device: '/dev/video0', format: 'h264' }, encoder: 'passthrough' } }));
+    const r = core({ video: { input: { kind: 'v4l2', device: '/dev/video0', format: 'h264' }, encoder: 'passthrough' } });
     const b = parseLaunch(r.launch);
     assert.deepEqual(branch(b, 'v4l2src'), ['v4l2src', `video/x-h264,${VIDEO_CAPS}`, 'h264parse', 'h264parse', 'tee']);
     for (const absent of ['x264enc', 'v4l2h264enc', 'videorate', 'videoconvert']) assert.deepEqual(all(b, absent), [], absent);
@@ -120,7 +133,7 @@ describe('video', () => {
   });
 
   it('the encoded video is parsed with in-band SPS/PPS and teed', () => {
-    const chain = parseLaunch(renderPipeline(makePlan()).launch)[0] ?? [];
+    const chain = parseLaunch(core().launch)[0] ?? [];
     assert.deepEqual(chain.slice(-2), [
       { factory: 'h264parse', props: { 'config-interval': '-1' } },
       { factory: 'tee', props: { name: 'vtee', 'allow-not-linked': 'true' } },
@@ -128,12 +141,13 @@ describe('video', () => {
   });
 });
 
-describe('audio', () => {
+describe('core: audio', () => {
   it('silence is a silent audiotestsrc encoded to AAC at the planned bitrate', () => {
     const b = launchOf({ audio: { bitrateKbps: 160 } });
     assert.equal(only(b, 'audiotestsrc')['wave'], 'silence');
     assert.deepEqual(branch(b, 'audiotestsrc'), ['audiotestsrc', 'audioconvert', 'audioresample', 'audiorate', 'audio/x-raw,rate=48000,channels=2', 'voaacenc', 'aacparse', 'tee']);
     assert.equal(only(b, 'voaacenc')['bitrate'], '160000');
+    assert.deepEqual(all(b, 'tee').map((e) => e.props['name']), ['vtee', 'atee']);
   });
 
   it('an ALSA device is quoted and does not provide the clock', () => {
@@ -154,53 +168,63 @@ describe('audio', () => {
   });
 });
 
-describe('destinations', () => {
-  it('one rtmp2sink per destination, named by sinkName, behind its own leaky queue', () => {
-    const r = renderPipeline(makePlan({ destinations: THREE }));
+describe('core: fan-out to the destinations', () => {
+  it('one FLV mux served on loopback by a tcpserversink that never blocks on a slow relay', () => {
+    const r = core({ destinations: THREE }, { fanoutPort: 45123 });
     const b = parseLaunch(r.launch);
-    assert.deepEqual(all(b, 'rtmp2sink').map((e) => e.props['name']), ['dest_youtube', 'dest_twitch', 'dest_custom']);
-    assert.deepEqual(r.names.destinations, { youtube: 'dest_youtube', twitch: 'dest_twitch', custom: 'dest_custom' });
-    for (const d of THREE) {
-      const sink = b.find((x) => x.at(-1)?.props['name'] === sinkName(d.id));
-      assert.deepEqual(sink?.map((e) => e.factory), ['ftee.', 'queue', 'rtmp2sink']);
-      assert.equal(sink?.[1]?.props['leaky'], 'downstream');
-    }
-    assert.equal(only(b, 'flvmux')['name'], 'flv');
-    assert.equal(only(b, 'flvmux')['streamable'], 'true');
-  });
-
-  it('stream keys, passwords and URLs are only in secretProperties', () => {
-    const r = renderPipeline(makePlan({ destinations: THREE, recorder: { dir: '/data/recordings', segmentSeconds: 60, filePrefix: 'roomcast-x' } }));
-    const visible = r.launch + JSON.stringify(r.names);
-    for (const secret of [YT_KEY, TWITCH_KEY, CUSTOM_KEY, CUSTOM_PASSWORD, ...THREE.map((d) => d.url)]) {
-      assert.ok(!visible.includes(secret), `launch shows ${secret}`);
-    }
-    assert.ok(!/rtmps?:\/\//.test(r.launch), r.launch);
-    for (const sink of all(parseLaunch(r.launch), 'rtmp2sink')) assert.equal(sink.props['location'], undefined);
-    assert.deepEqual(r.secretProperties, {
-      dest_youtube: { location: `rtmp://a.rtmp.youtube.com/live2/${YT_KEY}` },
-      dest_twitch: { location: `rtmp://live.twitch.tv/app/${TWITCH_KEY}` },
-      dest_custom: { location: `rtmps://alice:${CUSTOM_PASSWORD}@ingest.example.com:443/app/${CUSTOM_KEY}` },
+    assert.deepEqual(only(b, 'flvmux'), { name: 'flv', streamable: 'true', latency: MUX_LATENCY });
+    assert.deepEqual(only(b, 'tcpserversink'), {
+      name: 'fanout',
+      host: '127.0.0.1',
+      port: '45123',
+      sync: 'false',
+      'sync-method': 'latest-keyframe',
+      'recover-policy': 'keyframe',
+      'unit-format': 'time',
+      'units-soft-max': '2000000000',
+      'units-max': '4000000000',
     });
+    assert.deepEqual(branch(b, 'flvmux'), ['flvmux', 'tcpserversink']);
+    assert.equal(r.names.fanout, 'fanout');
   });
 
-  it('a second destination of a kind gets its own sink', () => {
-    const r = renderPipeline(makePlan({ destinations: destinations(`youtube:${YT_KEY} youtube:zzzz-yyyy-xxxx-wwww`) }));
-    assert.deepEqual(r.names.destinations, { youtube: 'dest_youtube', 'youtube-2': 'dest_youtube_2' });
-    assert.equal(r.secretProperties['dest_youtube_2']?.location, 'rtmp://a.rtmp.youtube.com/live2/zzzz-yyyy-xxxx-wwww');
+  it('the kernel picks the port unless one is given', () => {
+    assert.equal(only(parseLaunch(core().launch), 'tcpserversink')['port'], '0');
+    assert.equal(only(parseLaunch(core({}, { fanoutPort: 0 }).launch), 'tcpserversink')['port'], '0');
   });
 
-  it('without destinations there is no FLV mux and no rtmp2sink', () => {
-    const r = renderPipeline(makePlan({ destinations: [], recorder: { dir: '/data', segmentSeconds: 60, filePrefix: 'roomcast-x' } }));
-    for (const absent of ['rtmp2sink', 'flvmux', 'ftee']) assert.ok(!r.launch.includes(absent), absent);
+  it('the teed video and audio feed the FLV mux through their own queues', () => {
+    const b = launchOf();
+    const feeds = b.filter((x) => x.at(-1)?.factory.startsWith('flv.'));
+    assert.deepEqual(feeds.map((x) => x.map((e) => e.factory)), [
+      ['vtee.', 'queue', 'h264parse', 'flv.video'],
+      ['atee.', 'queue', 'flv.audio'],
+    ]);
+    for (const f of feeds) assert.equal(f[1]?.props['max-size-time'], '2000000000');
+  });
+
+  it('the core holds no rtmp2sink and no secret, however many destinations', () => {
+    const r = core({ destinations: THREE, recorder: { dir: '/data/recordings', segmentSeconds: 60, filePrefix: 'roomcast-x' } });
+    const visible = r.launch + JSON.stringify(r.names);
+    for (const secret of SECRETS) assert.ok(!visible.includes(secret), `core launch shows ${secret}`);
+    assert.ok(!/rtmps?:\/\//.test(r.launch), r.launch);
+    assert.deepEqual(all(parseLaunch(r.launch), 'rtmp2sink'), []);
     assert.deepEqual(r.secretProperties, {});
-    assert.deepEqual(r.names.destinations, {});
+    assert.equal(r.names.rtmpSink, null);
+    assert.equal(all(parseLaunch(r.launch), 'tcpserversink').length, 1);
+  });
+
+  it('without destinations there is no FLV mux and no tcpserversink', () => {
+    const r = core({ destinations: [], recorder: { dir: '/data', segmentSeconds: 60, filePrefix: 'roomcast-x' } });
+    for (const absent of ['tcpserversink', 'flvmux', 'flv.', 'rtmp2sink']) assert.ok(!r.launch.includes(absent), absent);
+    assert.deepEqual(r.secretProperties, {});
+    assert.deepEqual(r.names, { videorate: 'vrate', fanout: null, rtmpSink: null, recorder: 'rec' });
   });
 });
 
-describe('recorder', () => {
+describe('core: recorder', () => {
   it('splitmuxsink writes MPEG-TS segments under the record dir', () => {
-    const r = renderPipeline(makePlan({ recorder: { dir: '/data/recordings', segmentSeconds: 30, filePrefix: 'roomcast-20261122-141503' } }));
+    const r = core({ recorder: { dir: '/data/recordings', segmentSeconds: 30, filePrefix: 'roomcast-20261122-141503' } });
     const b = parseLaunch(r.launch);
     const rec = only(b, 'splitmuxsink');
     assert.equal(rec['name'], 'rec');
@@ -214,20 +238,95 @@ describe('recorder', () => {
     assert.equal(r.names.recorder, 'rec');
   });
 
+  it('both muxers wait half a second for a late stream', () => {
+    const b = parseLaunch(core({ recorder: { dir: '/data', segmentSeconds: 60, filePrefix: 'roomcast-x' } }).launch);
+    assert.equal(unquote(only(b, 'splitmuxsink')['muxer-properties'] ?? ''), `properties,latency=(guint64)${MUX_LATENCY}`);
+    assert.equal(only(b, 'flvmux')['latency'], MUX_LATENCY);
+  });
+
   it('a record dir with a space stays one quoted location', () => {
     const rec = only(launchOf({ recorder: { dir: '/media/usb stick', segmentSeconds: 60, filePrefix: 'roomcast-x' } }), 'splitmuxsink');
     assert.equal(rec['location'], '"/media/usb stick/roomcast-x-%05d.ts"');
   });
 
   it('no splitmuxsink without a recorder', () => {
-    const r = renderPipeline(makePlan());
+    const r = core();
     assert.ok(!r.launch.includes('splitmuxsink'));
     assert.ok(!r.launch.includes('mpegtsmux'));
     assert.equal(r.names.recorder, null);
   });
 });
 
-describe('quote and sinkName', () => {
+describe('relay (renderDestination)', () => {
+  it('reads the core stream from 127.0.0.1 on the given port', () => {
+    const b = parseLaunch(renderDestination(dest('youtube'), 45123).launch);
+    assert.deepEqual(branch(b, 'tcpclientsrc'), ['tcpclientsrc', 'flvdemux']);
+    assert.deepEqual(only(b, 'tcpclientsrc'), { host: '127.0.0.1', port: '45123' });
+    assert.equal(only(b, 'flvdemux')['name'], 'demux');
+  });
+
+  it('connects to the port the core serves on', () => {
+    const server = only(parseLaunch(core({}, { fanoutPort: 38211 }).launch), 'tcpserversink');
+    const client = only(parseLaunch(renderDestination(dest('twitch'), 38211).launch), 'tcpclientsrc');
+    assert.deepEqual([client['host'], client['port']], [server['host'], server['port']]);
+  });
+
+  it('links the demuxer pads through h264parse and aacparse into flvmux, without decoding', () => {
+    const b = parseLaunch(renderDestination(dest('youtube'), 45123).launch);
+    assert.deepEqual(branch(b, 'demux.video'), ['demux.video', 'queue', 'h264parse', 'mux.video']);
+    assert.deepEqual(branch(b, 'demux.audio'), ['demux.audio', 'queue', 'aacparse', 'mux.audio']);
+    assert.deepEqual(only(b, 'flvmux'), { name: 'mux', streamable: 'true', latency: MUX_LATENCY });
+    assert.deepEqual(branch(b, 'flvmux'), ['flvmux', 'rtmp2sink']);
+    for (const absent of ['videotestsrc', 'x264enc', 'v4l2h264enc', 'voaacenc', 'avdec_h264', 'videorate', 'tcpserversink', 'splitmuxsink']) assert.deepEqual(all(b, absent), [], absent);
+  });
+
+  it('publishes with one rtmp2sink that does not sync to the clock, named in names.rtmpSink', () => {
+    const r = renderDestination(dest('youtube'), 45123);
+    const sink = only(parseLaunch(r.launch), 'rtmp2sink');
+    assert.equal(sink['sync'], 'false');
+    assert.equal(sink['async-connect'], 'true');
+    assert.equal(sink['name'], 'rtmp');
+    assert.deepEqual(r.names, { videorate: null, fanout: null, rtmpSink: 'rtmp', recorder: null });
+  });
+
+  for (const d of THREE) {
+    it(`${d.id}: the stream URL is only in secretProperties, on the rtmp2sink`, () => {
+      const r = renderDestination(d, 45123);
+      const visible = r.launch + JSON.stringify(r.names);
+      for (const secret of SECRETS) assert.ok(!visible.includes(secret), `relay launch shows ${secret}`);
+      assert.ok(!/rtmps?:\/\//.test(r.launch), r.launch);
+      assert.equal(only(parseLaunch(r.launch), 'rtmp2sink')['location'], undefined);
+      assert.deepEqual(r.secretProperties, { [r.names.rtmpSink ?? '']: { location: d.url } });
+    });
+  }
+
+  it('secretProperties hold the full URLs, key and password included', () => {
+    assert.deepEqual(renderDestination(dest('youtube'), 1).secretProperties, { rtmp: { location: `rtmp://a.rtmp.youtube.com/live2/${YT_KEY}` } });
+    assert.deepEqual(renderDestination(dest('twitch'), 1).secretProperties, { rtmp: { location: `rtmp://live.twitch.tv/app/${TWITCH_KEY}` } });
+    assert.deepEqual(renderDestination(dest('custom'), 1).secretProperties, { rtmp: { location: `rtmps://alice:${CUSTOM_PASSWORD}@ingest.example.com:443/app/${CUSTOM_KEY}` } });
+  });
+
+  it('inlineSecrets: false is the same as leaving it out', () => {
+    assert.deepEqual(renderDestination(dest('custom'), 45123, { inlineSecrets: false }), renderDestination(dest('custom'), 45123));
+  });
+
+  for (const d of THREE) {
+    it(`${d.id}: inlineSecrets writes the URL into the launch as the rtmp2sink location`, () => {
+      const r = renderDestination(d, 45123, { inlineSecrets: true });
+      const sink = only(parseLaunch(r.launch), 'rtmp2sink');
+      assert.equal(unquote(sink['location'] ?? ''), d.url);
+      assert.ok(r.launch.includes(d.url), r.launch);
+      assert.deepEqual(r.secretProperties, { rtmp: { location: d.url } });
+    });
+  }
+
+  it('inlineSecrets quotes a URL that needs it', () => {
+    const sink = only(parseLaunch(renderDestination(dest('custom'), 45123, { inlineSecrets: true }).launch), 'rtmp2sink');
+    assert.equal(sink['location'], `"${dest('custom').url}"`);
+  });
+});
+
+describe('quote', () => {
   it('leaves plain values alone', () => {
     assert.equal(quote('smpte'), 'smpte');
     assert.equal(quote('/dev/video0'), '/dev/video0');
@@ -242,8 +341,7 @@ describe('quote and sinkName', () => {
     assert.equal(quote(''), '""');
   });
 
-  it('sinkName turns a destination id into a valid element name', () => {
-    assert.equal(sinkName('youtube'), 'dest_youtube');
-    assert.equal(sinkName('custom-2'), 'dest_custom_2');
+  it('round-trips through the test parser', () => {
+    for (const v of ['smpte', 'Sans 24', 'say "hi"', 'a\\b', '', 'hw:CARD=Device,DEV=0', '\\"']) assert.equal(unquote(quote(v)), v);
   });
 });
