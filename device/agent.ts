@@ -10,7 +10,7 @@ import type { FromHost, HostStats } from './pipeline/host-messages.js';
 import { HostProcess } from './pipeline/host-process.js';
 import { planPipeline, type PipelinePlan } from './pipeline/plan.js';
 import { renderCore } from './pipeline/render.js';
-import { applyCoreStats, initialState, mediaFlowing, withDestination, withPhase, type StreamState } from './state.js';
+import { applyAudioLevel, applyCoreStats, initialState, mediaFlowing, withDestination, withPhase, type StreamState } from './state.js';
 
 export interface AgentDeps {
   config: DeviceConfig;
@@ -50,7 +50,8 @@ export class DeviceAgent {
     this.now = deps.now ?? (() => new Date());
     this.log = deps.logger;
     this.nextStamp = sessionStamper(this.now);
-    this.state = initialState(deps.config.destinations, deps.config.recordDir, this.now());
+    const audio = deps.config.audioSource.kind === 'test' ? 'test' : deps.config.audioSource.kind === 'none' ? 'none' : 'microphone';
+    this.state = initialState(deps.config.destinations, deps.config.recordDir, this.now(), audio);
   }
 
   get current(): StreamState {
@@ -151,6 +152,15 @@ export class DeviceAgent {
         this.log.info('recording segment opened', { location: msg.location });
         this.checkLive();
         break;
+      case 'audio-level': {
+        const before = this.state.audio;
+        const audio = applyAudioLevel(before, msg, this.now());
+        this.state = { ...this.state, audio };
+        if (audio.silent !== before.silent) this.log[audio.silent ? 'warn' : 'info'](audio.silent ? 'audio silent' : 'audio back', { since: before.quietSince, source: audio.source });
+        if (audio.clipping && !before.clipping) this.log.warn('audio clipping', { peakDb: audio.peakDb });
+        this.emit();
+        break;
+      }
       case 'segment-closed':
         this.state = { ...this.state, recording: { ...this.state.recording, segmentsClosed: this.state.recording.segmentsClosed + 1 } };
         this.log.info('recording segment closed', { location: msg.location });

@@ -112,6 +112,7 @@ export class DestinationRelay {
       case 'fanout':
       case 'segment-opened':
       case 'segment-closed':
+      case 'audio-level':
       case 'stopped':
         break;
     }

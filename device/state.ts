@@ -29,9 +29,46 @@ export interface StreamState {
   recording: { enabled: boolean; dir: string | null; currentSegment: string | null; segmentsClosed: number };
   /** Pipeline restarts since the box went live. */
   restarts: number;
+  audio: AudioState;
 }
 
-export function initialState(destinations: Destination[], recordDir: string | null, now: Date): StreamState {
+/** The audio meters, as the microphone delivers (before any delay). dBFS, -100 for digital silence. */
+export interface AudioState {
+  source: 'microphone' | 'test' | 'none';
+  peakDb: number[];
+  rmsDb: number[];
+  /** Quiet (RMS below SILENCE_DB on every channel) since then; null while there is sound. */
+  quietSince: string | null;
+  /** Quiet for SILENCE_FLAG_MS or more: a muted or dead microphone. */
+  silent: boolean;
+  /** A peak reached CLIP_DB within the last CLIP_HOLD_MS. */
+  clipping: boolean;
+  lastClipAt: string | null;
+}
+
+export const SILENCE_DB = -60;
+export const SILENCE_FLAG_MS = 10_000;
+export const CLIP_DB = -0.1;
+export const CLIP_HOLD_MS = 3000;
+
+/** Folds one meter reading into the audio state. */
+export function applyAudioLevel(audio: AudioState, reading: { peakDb: number[]; rmsDb: number[] }, now: Date): AudioState {
+  const quiet = reading.rmsDb.length > 0 && reading.rmsDb.every((db) => db < SILENCE_DB);
+  const quietSince = quiet ? (audio.quietSince ?? now.toISOString()) : null;
+  const clippedNow = reading.peakDb.some((db) => db >= CLIP_DB);
+  const lastClipAt = clippedNow ? now.toISOString() : audio.lastClipAt;
+  return {
+    ...audio,
+    peakDb: reading.peakDb,
+    rmsDb: reading.rmsDb,
+    quietSince,
+    silent: quietSince !== null && now.getTime() - Date.parse(quietSince) >= SILENCE_FLAG_MS,
+    lastClipAt,
+    clipping: lastClipAt !== null && now.getTime() - Date.parse(lastClipAt) < CLIP_HOLD_MS,
+  };
+}
+
+export function initialState(destinations: Destination[], recordDir: string | null, now: Date, audioSource: AudioState['source'] = 'microphone'): StreamState {
   return {
     phase: 'idle',
     reason: null,
@@ -40,6 +77,7 @@ export function initialState(destinations: Destination[], recordDir: string | nu
     encoder: { fps: null, droppedFrames: 0, duplicatedFrames: 0 },
     recording: { enabled: recordDir !== null, dir: recordDir, currentSegment: null, segmentsClosed: 0 },
     restarts: 0,
+    audio: { source: audioSource, peakDb: [], rmsDb: [], quietSince: null, silent: false, clipping: false, lastClipAt: null },
   };
 }
 

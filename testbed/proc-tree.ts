@@ -5,7 +5,18 @@ export interface TreeSample {
   pids: number[];
   cpuSeconds: number;
   rssBytes: number;
+  /** Proportional set size: shared pages (the Node.js and GStreamer libraries) divided among the processes sharing them. */
+  pssBytes: number;
   threads: number;
+}
+
+async function pss(pid: number): Promise<number> {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 const CLK_TCK = 100;
@@ -44,5 +55,6 @@ export async function sampleTree(root: number): Promise<TreeSample> {
   }
   const pids = [...tree].filter((p) => stats.has(p));
   const sum = (k: 'cpu' | 'rss' | 'threads'): number => pids.reduce((a, p) => a + (stats.get(p)?.[k] ?? 0), 0);
-  return { pids, cpuSeconds: sum('cpu'), rssBytes: sum('rss'), threads: sum('threads') };
+  const pssBytes = (await Promise.all(pids.map(pss))).reduce((a, b) => a + b, 0);
+  return { pids, cpuSeconds: sum('cpu'), rssBytes: sum('rss'), pssBytes, threads: sum('threads') };
 }

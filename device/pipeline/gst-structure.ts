@@ -19,3 +19,15 @@ export function parseGstStructure(text: string): { name: string; fields: Record<
   }
   return { name, fields };
 }
+
+/** level's per-channel arrays arrive serialised: "< -29.03, -29.03 >"; silence is -inf. */
+export function parseDbList(value: unknown): number[] {
+  if (typeof value !== 'string') return [];
+  return value
+    .replace(/[<>]/g, '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0)
+    .map((v) => Math.max(v === '-inf' ? -100 : Number(v), -100))
+    .filter((v) => Number.isFinite(v));
+}

@@ -23,6 +23,8 @@ export type FromHost =
   | { type: 'fanout'; port: number }
   | { type: 'stats'; at: number; stats: HostStats }
   | { type: 'segment-closed'; location: string }
+  /** The audio meter: dBFS per channel over the last interval (-100 stands for digital silence). */
+  | { type: 'audio-level'; at: number; peakDb: number[]; rmsDb: number[] }
   | { type: 'segment-opened'; location: string }
   | { type: 'warning'; element: string; message: string }
   /** The pipeline failed; the host exits after sending this. */

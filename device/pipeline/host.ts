@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import type { BusMessage, Pipeline } from 'gstreamer-superficial';
-import { parseGstStructure } from './gst-structure.js';
+import { parseDbList, parseGstStructure } from './gst-structure.js';
 import { unackedBytes } from './socket-queue.js';
 import type { FromHost, HostStats, ToHost } from './host-messages.js';
 import type { RenderedPipeline } from './render.js';
@@ -31,6 +31,7 @@ let stopping = false;
 let finish: ((flushed: boolean) => void) | null = null;
 
 let fanoutPort = 0;
+
 
 async function collectStats(): Promise<HostStats> {
   const p = pipeline;
@@ -84,6 +85,10 @@ function onBus(msg: BusMessage): void {
       break;
     case 'element': {
       // Element messages carry their structure's name in `name` (the binding's flattening).
+      if (msg.name === 'level') {
+        send({ type: 'audio-level', at: Date.now(), peakDb: parseDbList(msg['peak']), rmsDb: parseDbList(msg['rms']) });
+        break;
+      }
       const location = msg['location'];
       if (typeof location !== 'string') break;
       if (msg.name === 'splitmuxsink-fragment-opened') send({ type: 'segment-opened', location });

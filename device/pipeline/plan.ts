@@ -133,6 +133,7 @@ const PACKAGE_OF: Record<string, string> = {
   libcamerasrc: 'gstreamer1.0-libcamera',
   alsasrc: 'gstreamer1.0-alsa',
   audiomixer: 'gstreamer1.0-plugins-base',
+  level: 'gstreamer1.0-plugins-good',
   voaacenc: 'gstreamer1.0-plugins-bad',
   h264parse: 'gstreamer1.0-plugins-bad',
   rtmp2sink: 'gstreamer1.0-plugins-bad',
@@ -145,7 +146,7 @@ const PACKAGE_OF: Record<string, string> = {
  * elements are reported together with every other problem.
  */
 export function requiredElements(parts: { input: VideoInput | null; encoder: VideoEncoder | null; audio: AudioInput; audioDelayMs: number; destinations: number; recording: boolean }): string[] {
-  const els = ['h264parse', 'voaacenc', 'aacparse'];
+  const els = ['h264parse', 'voaacenc', 'aacparse', 'level'];
   if (parts.input?.kind === 'libcamera') els.push('libcamerasrc');
   if (parts.input?.kind === 'v4l2') els.push('v4l2src', ...(parts.input.format === 'mjpeg' ? ['jpegdec'] : []));
   if (parts.encoder === 'x264') els.push('x264enc');

@@ -127,7 +127,9 @@ function audioEncode(plan: PipelinePlan): string[] {
   // A running-time offset on the mixer's input pad delays the audio; with one
   // input the mixer only re-times, it mixes nothing.
   const delay = plan.audioDelayMs > 0 ? [el('audiomixer', { name: 'adelay', 'sink_0::offset': plan.audioDelayMs * 1_000_000 })] : [];
-  return [el('audioconvert'), el('audioresample'), el('audiorate'), raw, ...delay, el('voaacenc', { bitrate: a.bitrateKbps * 1000 }), el('aacparse')];
+  // The meter reads what the microphone gives, before any delay: peak and RMS per channel, 4 times a second.
+  const meter = el('level', { name: 'meter', interval: 250_000_000, 'post-messages': true });
+  return [el('audioconvert'), el('audioresample'), el('audiorate'), raw, meter, ...delay, el('voaacenc', { bitrate: a.bitrateKbps * 1000 }), el('aacparse')];
 }
 
 const chain = (parts: string[]): string => parts.join(' ! ');

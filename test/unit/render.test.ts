@@ -145,7 +145,7 @@ describe('core: audio', () => {
   it('silence is a silent audiotestsrc encoded to AAC at the planned bitrate', () => {
     const b = launchOf({ audio: { bitrateKbps: 160 } });
     assert.equal(only(b, 'audiotestsrc')['wave'], 'silence');
-    assert.deepEqual(branch(b, 'audiotestsrc'), ['audiotestsrc', 'audioconvert', 'audioresample', 'audiorate', 'audio/x-raw,rate=48000,channels=2', 'voaacenc', 'aacparse', 'tee']);
+    assert.deepEqual(branch(b, 'audiotestsrc'), ['audiotestsrc', 'audioconvert', 'audioresample', 'audiorate', 'audio/x-raw,rate=48000,channels=2', 'level', 'voaacenc', 'aacparse', 'tee']);
     assert.equal(only(b, 'voaacenc')['bitrate'], '160000');
     assert.deepEqual(all(b, 'tee').map((e) => e.props['name']), ['vtee', 'atee']);
   });
@@ -165,6 +165,7 @@ describe('core: audio', () => {
     assert.equal(only(b, 'audiomixer')['sink_0::offset'], '150000000');
     const chain = branch(b, 'audiotestsrc');
     assert.equal(chain[chain.indexOf('audiomixer') + 1], 'voaacenc');
+    assert.ok(chain.indexOf('level') < chain.indexOf('audiomixer'), 'the meter reads the microphone before the delay');
   });
 });
 
