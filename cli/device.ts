@@ -3,6 +3,7 @@ import { createLogger } from '../common/log.js';
 import { DeviceAgent } from '../device/agent.js';
 import { detectHardware } from '../device/hardware/detect.js';
 import { hostPaths } from '../device/hardware/paths.js';
+import { prewarmHosts } from '../device/pipeline/host-process.js';
 import { configOrExit } from './config-or-exit.js';
 
 /** `roomcast device`: the box agent, until SIGTERM/SIGINT. */
@@ -10,6 +11,8 @@ export async function runDevice(env: Env): Promise<void> {
   const log = createLogger('agent');
   const { config, warnings } = configOrExit(env);
   for (const w of warnings) log.warn(w.message, { variable: w.variable });
+  // Going live at once: fork the pipeline hosts while the hardware is detected.
+  if (config.autostart) prewarmHosts(1 + config.destinations.length);
   const hardware = await detectHardware(hostPaths(env));
   log.info('hardware', { board: hardware.board, cameras: hardware.cameras, microphones: hardware.microphones, hardwareEncoder: hardware.hardwareEncoder });
   const agent = new DeviceAgent({ config, hardware, logger: log });

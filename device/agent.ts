@@ -7,7 +7,7 @@ import type { Hardware } from './hardware/types.js';
 import { backoffDelay } from './backoff.js';
 import { DestinationRelay } from './destination-relay.js';
 import type { FromHost, HostStats } from './pipeline/host-messages.js';
-import { HostProcess } from './pipeline/host-process.js';
+import { drainHostPool, HostProcess, prewarmHosts } from './pipeline/host-process.js';
 import { planPipeline, type PipelinePlan } from './pipeline/plan.js';
 import { renderCore } from './pipeline/render.js';
 import { applyAudioLevel, applyCoreStats, initialState, mediaFlowing, withDestination, withPhase, type StreamState } from './state.js';
@@ -88,6 +88,9 @@ export class DeviceAgent {
     this.failuresInARow = 0;
     this.state = { ...this.state, restarts: 0, recording: { ...this.state.recording, segmentsClosed: 0 } };
     for (const choice of planned.plan.choices) this.log.info(choice);
+    // The core and every relay get a process forked now, so their Node.js and
+    // GStreamer start-up overlaps the rest of going live.
+    prewarmHosts(1 + this.relays.length);
     void this.launch(planned.plan);
     return { ok: true };
   }
@@ -226,6 +229,7 @@ export class DeviceAgent {
     if (this.stateLogTimer) clearInterval(this.stateLogTimer);
     this.stateLogTimer = null;
     await this.stopStream();
+    drainHostPool();
   }
 
   private setPhase(phase: StreamState['phase'], reason: string | null): void {

@@ -86,7 +86,7 @@ export class DestinationRelay {
     this.live = false;
     this.cutting = false;
     if (!this.watchdog) this.watchdog = setInterval(() => this.check(), WATCHDOG_MS);
-    const host = new HostProcess({
+    const host: HostProcess = new HostProcess({
       onMessage: (msg) => this.onMessage(host, msg),
       onExit: (code, signal) => this.onExit(host, code, signal),
     });
@@ -187,6 +187,7 @@ export class DestinationRelay {
     this.clearRetry();
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
+
     const host = this.host;
     if (host) await host.stop(deadlineMs);
     this.host = null;

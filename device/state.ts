@@ -109,7 +109,8 @@ export function applyCoreStats(state: StreamState, previous: { at: number; stats
 
 /** A relay's progress between two samples of its rtmp2sink byte count. */
 export function relayProgress(previous: { at: number; bytes: number } | null, sample: { at: number; bytes: number }): { media: boolean; advanced: boolean; bitrateKbps: number } {
-  const delta = previous ? Math.max(sample.bytes - previous.bytes, 0) : 0;
+  // A relay process starts from zero, so its first sample is already progress.
+  const delta = Math.max(sample.bytes - (previous?.bytes ?? 0), 0);
   const seconds = previous ? Math.max((sample.at - previous.at) / 1000, 0.001) : null;
   return { media: sample.bytes > HANDSHAKE_BYTES, advanced: delta > 0, bitrateKbps: seconds === null ? 0 : Math.round((delta * 8) / 1000 / seconds) };
 }

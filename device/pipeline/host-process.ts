@@ -5,6 +5,55 @@ import type { RenderedPipeline } from './render.js';
 
 const HOST_SCRIPT = fileURLToPath(new URL('./host.js', import.meta.url));
 
+function forkHost(): ChildProcess {
+  const child = fork(HOST_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true, serialization: 'json' });
+  child.on('error', () => undefined); // an IPC write to a dying child; 'exit' reports it
+  return child;
+}
+
+/**
+ * Host processes forked ahead of need: a host spends ~100 ms starting Node.js
+ * and GStreamer before it can take a pipeline, and going live needs several
+ * (the core and one relay per destination). Idle ones wait here to be adopted.
+ */
+const pool: ChildProcess[] = [];
+
+/** Tops the pool up to `count` idle host processes. */
+export function prewarmHosts(count: number): void {
+  while (pool.length < count) {
+    const child = forkHost();
+    pool.push(child);
+    child.once('exit', () => {
+      const i = pool.indexOf(child);
+      if (i >= 0) pool.splice(i, 1);
+    });
+  }
+}
+
+/** Ends the idle host processes (by their pids). */
+export function drainHostPool(): void {
+  for (const child of pool.splice(0)) {
+    if (child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+function adopt(): ChildProcess {
+  for (;;) {
+    const child = pool.shift();
+    if (!child) return forkHost();
+    if (child.exitCode === null && child.signalCode === null && child.connected) {
+      child.removeAllListeners('exit');
+      return child;
+    }
+  }
+}
+
 export interface HostHandlers {
   onMessage(msg: FromHost): void;
   /** The host process is gone, for whatever reason. */
@@ -26,12 +75,13 @@ export class HostProcess {
     return this.child?.pid;
   }
 
-  start(pipeline: RenderedPipeline, statsIntervalMs: number, fanoutPort?: number): void {
-    const child = fork(HOST_SCRIPT, [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      detached: true,
-      serialization: 'json',
-    });
+  /**
+   * Forks the host process now; its pipeline follows with start(). Forking
+   * early lets Node.js and GStreamer start up while other work goes on.
+   */
+  fork(): void {
+    if (this.child) return;
+    const child = adopt();
     this.child = child;
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -41,7 +91,10 @@ export class HostProcess {
       });
     });
     child.on('message', (msg: FromHost) => this.handlers.onMessage(msg));
-    child.on('error', () => undefined); // an IPC write to a dying child; 'exit' reports it
+  }
+
+  start(pipeline: RenderedPipeline, statsIntervalMs: number, fanoutPort?: number): void {
+    this.fork();
     this.send({ type: 'start', pipeline, statsIntervalMs, ...(fanoutPort === undefined ? {} : { fanoutPort }) });
   }
 

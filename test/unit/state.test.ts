@@ -183,8 +183,8 @@ describe('relayProgress', () => {
     assert.equal(relayProgress({ at: 1000, bytes: 10_000 }, { at: 3000, bytes: 635_000 }).bitrateKbps, 2500);
   });
 
-  it('the first sample of a run has no bitrate and no advance yet, but may show media', () => {
-    assert.deepEqual(relayProgress(null, { at: 1000, bytes: 100_000 }), { media: true, advanced: false, bitrateKbps: 0 });
+  it('the first sample of a run counts as progress from zero (a relay starts at 0 bytes) but has no bitrate yet', () => {
+    assert.deepEqual(relayProgress(null, { at: 1000, bytes: 100_000 }), { media: true, advanced: true, bitrateKbps: 0 });
     assert.deepEqual(relayProgress(null, { at: 1000, bytes: 0 }), { media: false, advanced: false, bitrateKbps: 0 });
   });
 
