@@ -54,6 +54,11 @@ ${this.record ? `      record all;
       record_path ${this.recordDir};
       record_unique on;` : '      record off;'}
     }
+    # Refuses every publish, as a platform refuses a wrong stream key.
+    application locked {
+      live on;
+      deny publish all;
+    }
   }
 }
 `,

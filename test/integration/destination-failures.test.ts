@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type Server, type Socket } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { keyframeIntervals } from '../../testbed/conformance.js';
 import { probePackets, type ProbedPacket } from '../../testbed/ffprobe.js';
@@ -73,6 +74,33 @@ describe('one destination failing never interrupts the others or the recording',
     for (const i of keyframeIntervals(video)) assert.ok(Math.abs(i - 2) <= 0.0015, `keyframe interval ${i}`);
     assert.equal((await good.received()).length, 1, 'the good destination was never reconnected');
     assert.ok(largestGap(await recordedVideo(join(box, 'recordings'))) <= FRAME * 1.5);
+  });
+
+  test('a refused stream key and a server that accepts but never answers are retried; the good destination is untouched', async () => {
+    // A TCP listener that accepts connections and never reads or writes a byte.
+    const held: Socket[] = [];
+    const silent: Server = createServer((s) => {
+      s.pause();
+      held.push(s);
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const silentPort = (silent.address() as { port: number }).port;
+    const box = join(dir, 'refused');
+    agent = AgentProcess.start(env(box, `${good.url('live', 'steady-k')} ${good.url('locked', 'wrong-key-9999')} rtmp://127.0.0.1:${silentPort}/live/never-answered-1`));
+    try {
+      const refused = await agent.waitFor((l) => l.msg === 'destination retry' && l.component === 'agent.custom-2', 15_000, 'the refused key retried');
+      assert.match(String(refused['reason']), /publish|refused|rejected|denied|closed|error/i);
+      const unanswered = await agent.waitFor((l) => l.msg === 'destination retry' && l.component === 'agent.custom-3', 15_000, 'the silent server retried');
+      assert.ok(String(unanswered['reason']).length > 0);
+      await agent.proc.stop();
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+    assert.ok(!agent.proc.log.includes('wrong-key-9999') && !agent.proc.log.includes('never-answered-1'), 'keys stay masked in failure reasons');
+    const steady = (await good.received()).find((f) => f.includes('steady-k'));
+    assert.ok(steady);
+    assert.ok(largestGap(await probePackets(steady, 'v')) <= FRAME * 1.5);
   });
 
   test('the ingest killed and restarted mid-stream: the stream resumes, the recording has no gap', async (t) => {
