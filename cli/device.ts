@@ -10,9 +10,10 @@ import { configOrExit } from './config-or-exit.js';
 export async function runDevice(env: Env): Promise<void> {
   const log = createLogger('agent');
   const { config, warnings } = configOrExit(env);
-  for (const w of warnings) log.warn(w.message, { variable: w.variable });
-  // Going live at once: fork the pipeline hosts while the hardware is detected.
+  // Going live at once: fork the pipeline hosts first, so their start-up
+  // overlaps everything else the agent does before it needs them.
   if (config.autostart) prewarmHosts(1 + config.destinations.length);
+  for (const w of warnings) log.warn(w.message, { variable: w.variable });
   const hardware = await detectHardware(hostPaths(env));
   log.info('hardware', { board: hardware.board, cameras: hardware.cameras, microphones: hardware.microphones, hardwareEncoder: hardware.hardwareEncoder });
   const agent = new DeviceAgent({ config, hardware, logger: log });

@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-import { runDemo } from './demo.js';
-import { configTable } from './config-docs.js';
-import { runDevice } from './device.js';
-import { runProbe } from './probe.js';
+// Commands are imported when run: `roomcast device` loads only what the agent needs,
+// which is on the path from power-on to the first frame at the ingest.
 
 const USAGE = `roomcast: livestream capture box
 
@@ -18,16 +16,16 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'device':
-      await runDevice(process.env);
+      await (await import('./device.js')).runDevice(process.env);
       return;
     case 'probe':
-      await runProbe(process.env, rest.includes('--json'));
+      await (await import('./probe.js')).runProbe(process.env, rest.includes('--json'));
       return;
     case 'demo':
-      await runDemo();
+      await (await import('./demo.js')).runDemo();
       return;
     case 'config-docs':
-      process.stdout.write(configTable() + '\n');
+      process.stdout.write((await import('./config-docs.js')).configTable() + '\n');
       return;
     case undefined:
     case 'help':
