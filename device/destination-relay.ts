@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type { Destination } from '../common/destination.js';
 import type { Logger } from '../common/log.js';
 import { backoffDelay } from './backoff.js';
@@ -32,6 +33,32 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 /** A relay that stops reporting is hung. */
 const SILENT_MS = 5000;
 const WATCHDOG_MS = 500;
+/**
+ * While waiting out a backoff, the server's host:port is probed with a bare
+ * TCP connect this often (no RTMP, no key). If it was unreachable and now
+ * accepts, the relay retries at once instead of sleeping out a delay of up
+ * to 30 s: an ingest that comes back is rejoined within a probe interval.
+ */
+const PROBE_MS = 1000;
+
+/** host and port of a destination, for the reachability probe. */
+export function destinationAddress(d: Destination): { host: string; port: number } {
+  const url = new URL(d.url);
+  return { host: url.hostname, port: url.port ? Number(url.port) : d.protocol === 'rtmps' ? 443 : 1935 };
+}
+
+function probe(address: { host: string; port: number }, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(address);
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
 
 /**
  * One destination: a relay host process that takes the core's FLV stream
@@ -46,6 +73,7 @@ export class DestinationRelay {
   private failures = 0;
   private lastError: string | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
   private startedAt = 0;
   private lastSample: { at: number; bytes: number } | null = null;
   private lastAdvanceAt = 0;
@@ -170,15 +198,39 @@ export class DestinationRelay {
     this.log.warn('destination retry', { url: this.deps.destination.display, attempt: this.failures, inMs: delay, reason });
     this.deps.onChange({ state: 'retrying', failures: this.failures, lastError: reason, retryInMs: delay, bitrateKbps: 0 });
     this.lastError = null;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      if (this.wanted) this.spawn();
-    }, delay);
+    this.retryTimer = setTimeout(() => this.retryNow(), delay);
+    this.startProbing();
+  }
+
+  private retryNow(): void {
+    this.clearRetry();
+    if (this.wanted && !this.host) this.spawn();
+  }
+
+  /** Probes the server during the wait; a server that was unreachable and answers again ends the wait. */
+  private startProbing(): void {
+    const address = destinationAddress(this.deps.destination);
+    let sawUnreachable = false;
+    const tick = (): void => {
+      void probe(address, PROBE_MS - 100).then((reachable) => {
+        if (!this.retryTimer) return;
+        if (!reachable) sawUnreachable = true;
+        if (reachable && sawUnreachable) {
+          this.log.info('destination reachable again, retrying now', { url: this.deps.destination.display });
+          this.retryNow();
+          return;
+        }
+        this.probeTimer = setTimeout(tick, PROBE_MS);
+      });
+    };
+    this.probeTimer = setTimeout(tick, 0);
   }
 
   private clearRetry(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
   }
 
   /** Ends the RTMP session cleanly (deleteStream) and releases the process and timers. */

@@ -113,14 +113,17 @@ describe('one destination failing never interrupts the others or the recording',
       await sleep(3000);
       await flaky.stop();
       await agent.waitFor((l) => l.msg === 'destination retry', 10_000, 'a retry after the ingest went away');
-      await sleep(2000);
+      // Long enough for the backoff to pass 8 s: without the probe, rejoining would wait it out.
+      await sleep(8000);
       const back = new NginxRtmp(flaky.dir, flaky.rtmpPort);
       await back.start();
       const restartedAt = Date.now();
       try {
         await agent.waitFor(() => agent?.lines().filter((l) => l.msg === 'destination live').length === 2, 40_000, 'live again');
         const resumeMs = Date.now() - restartedAt;
-        assert.ok(resumeMs < 35_000, `resumed ${resumeMs} ms after the ingest came back`);
+        // The relay probes the server while it waits: it rejoins within a probe interval
+        // plus a relay start, not after its backoff (issue 3: p95 <= 3 s).
+        assert.ok(resumeMs <= 3000, `resumed ${resumeMs} ms after the ingest came back`);
         t.diagnostic(`stream resumed ${resumeMs} ms after the ingest came back`);
         await sleep(3000);
         await agent.proc.stop();
