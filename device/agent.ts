@@ -9,6 +9,7 @@ import { DestinationRelay } from './destination-relay.js';
 import type { FromHost, HostStats } from './pipeline/host-messages.js';
 import { drainHostPool, HostProcess, prewarmHosts } from './pipeline/host-process.js';
 import { planPipeline, type PipelinePlan } from './pipeline/plan.js';
+import { RecordingJanitor } from './recording/janitor.js';
 import { renderCore } from './pipeline/render.js';
 import { applyAudioLevel, applyCoreStats, initialState, mediaFlowing, withDestination, withPhase, type StreamState } from './state.js';
 
@@ -26,6 +27,8 @@ export interface AgentDeps {
 /** SIGTERM to exit must fit in balena's 10 s grace period with room to spare. */
 export const STOP_DEADLINE_MS = 4000;
 
+const DISK_CHECK_MS = 10_000;
+
 /**
  * The box agent: turns "go live" and "stop" into pipeline hosts (one core,
  * one relay per destination), keeps the stream state, and restarts a failed
@@ -37,6 +40,11 @@ export class DeviceAgent {
   private state: StreamState;
   private host: HostProcess | null = null;
   private relays: DestinationRelay[] = [];
+  private janitor: RecordingJanitor | null = null;
+  private diskTimer: NodeJS.Timeout | null = null;
+  private diskCheckRunning = false;
+  /** Set when the disk filled up: the core runs without its recorder until the next go-live. */
+  private recordingDisabled = false;
   private wantLive = false;
   private lastSample: { at: number; stats: HostStats } | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -73,6 +81,7 @@ export class DeviceAgent {
           },
         }),
     );
+    if (this.deps.config.recordDir) this.janitor = new RecordingJanitor(this.deps.config.recordDir, this.deps.config.recordMinFree, this.log.child('disk'));
     this.stateLogTimer = setInterval(() => {
       if (this.state.phase !== 'idle') this.log.info('state', { state: this.state });
     }, this.deps.stateLogIntervalMs ?? 10_000);
@@ -86,7 +95,9 @@ export class DeviceAgent {
     if (!planned.ok) return planned;
     this.wantLive = true;
     this.failuresInARow = 0;
-    this.state = { ...this.state, restarts: 0, recording: { ...this.state.recording, segmentsClosed: 0 } };
+    this.recordingDisabled = false;
+    this.state = { ...this.state, restarts: 0, recording: { ...this.state.recording, segmentsClosed: 0, stopped: null } };
+    if (this.janitor && !this.diskTimer) this.diskTimer = setInterval(() => void this.checkDisk(), DISK_CHECK_MS);
     for (const choice of planned.plan.choices) this.log.info(choice);
     // The core and every relay get a process forked now, so their Node.js and
     // GStreamer start-up overlaps the rest of going live.
@@ -101,7 +112,8 @@ export class DeviceAgent {
    * reused stamp would overwrite the previous run's first segment.
    */
   private planSession(): { ok: true; plan: PipelinePlan } | { ok: false; errors: string[] } {
-    const planned = planPipeline(this.deps.config, this.deps.hardware, { sessionStamp: this.nextStamp() });
+    const config = this.recordingDisabled ? { ...this.deps.config, recordDir: null } : this.deps.config;
+    const planned = planPipeline(config, this.deps.hardware, { sessionStamp: this.nextStamp() });
     if (!planned.ok) this.setPhase('error', planned.errors.join('; '));
     return planned;
   }
@@ -154,6 +166,7 @@ export class DeviceAgent {
         this.state = { ...this.state, recording: { ...this.state.recording, currentSegment: msg.location } };
         this.log.info('recording segment opened', { location: msg.location });
         this.checkLive();
+        void this.checkDisk();
         break;
       case 'audio-level': {
         const before = this.state.audio;
@@ -190,6 +203,41 @@ export class DeviceAgent {
     this.scheduleRetry(reason);
   }
 
+  /**
+   * Keeps ROOMCAST_RECORD_MIN_FREE free by deleting the oldest segments. When
+   * that cannot keep up, recording stops and the core restarts without its
+   * recorder; the relays rejoin it within about a second and streaming goes on.
+   */
+  private async checkDisk(): Promise<void> {
+    if (!this.janitor || this.diskCheckRunning || this.recordingDisabled || !this.wantLive) return;
+    this.diskCheckRunning = true;
+    try {
+      const check = await this.janitor.check(this.state.recording.currentSegment);
+      const r = this.state.recording;
+      this.state = { ...this.state, recording: { ...r, freeBytes: check.freeBytes, segmentsRemoved: r.segmentsRemoved + check.removed.length } };
+      if (check.short && this.wantLive) {
+        const reason = `the disk under ${this.deps.config.recordDir ?? ''} has ${Math.round(check.freeBytes / 1024 ** 2)} MiB free, less than the ${Math.round(check.minFreeBytes / 1024 ** 2)} MiB to keep, even after deleting old recordings`;
+        this.log.error('recording stopped: disk full', { reason });
+        this.recordingDisabled = true;
+        this.state = { ...this.state, recording: { ...this.state.recording, stopped: reason, currentSegment: null } };
+        await this.restartCore();
+      }
+      this.emit();
+    } catch (err) {
+      this.log.warn('disk check failed', { error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      this.diskCheckRunning = false;
+    }
+  }
+
+  /** Replaces the running core with a newly planned one, at once. */
+  private async restartCore(): Promise<void> {
+    const old = this.host;
+    this.host = null;
+    if (old) await old.stop(STOP_DEADLINE_MS);
+    if (this.wantLive) await this.launch();
+  }
+
   /** Starting becomes live once media reaches a destination or the recorder. */
   private checkLive(): void {
     if (this.state.phase === 'starting' && this.host && mediaFlowing(this.state)) {
@@ -215,6 +263,8 @@ export class DeviceAgent {
   /** Stop streaming: the recorder finalises its segment and each RTMP session is closed. */
   async stopStream(): Promise<void> {
     this.wantLive = false;
+    if (this.diskTimer) clearInterval(this.diskTimer);
+    this.diskTimer = null;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     const host = this.host;

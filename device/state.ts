@@ -26,7 +26,18 @@ export interface StreamState {
   since: string;
   destinations: DestinationState[];
   encoder: { fps: number | null; droppedFrames: number; duplicatedFrames: number };
-  recording: { enabled: boolean; dir: string | null; currentSegment: string | null; segmentsClosed: number };
+  recording: {
+    enabled: boolean;
+    dir: string | null;
+    currentSegment: string | null;
+    segmentsClosed: number;
+    /** Free space under the recording folder at the last check. */
+    freeBytes: number | null;
+    /** Old segments deleted to keep ROOMCAST_RECORD_MIN_FREE free. */
+    segmentsRemoved: number;
+    /** Why recording stopped while streaming goes on (the disk filled faster than old segments could be deleted). */
+    stopped: string | null;
+  };
   /** Pipeline restarts since the box went live. */
   restarts: number;
   audio: AudioState;
@@ -75,7 +86,7 @@ export function initialState(destinations: Destination[], recordDir: string | nu
     since: now.toISOString(),
     destinations: destinations.map((d) => ({ id: d.id, platform: d.platform, url: d.display, state: 'idle', bytesSent: 0, bitrateKbps: 0, failures: 0, lastError: null, retryInMs: null })),
     encoder: { fps: null, droppedFrames: 0, duplicatedFrames: 0 },
-    recording: { enabled: recordDir !== null, dir: recordDir, currentSegment: null, segmentsClosed: 0 },
+    recording: { enabled: recordDir !== null, dir: recordDir, currentSegment: null, segmentsClosed: 0, freeBytes: null, segmentsRemoved: 0, stopped: null },
     restarts: 0,
     audio: { source: audioSource, peakDb: [], rmsDb: [], quietSince: null, silent: false, clipping: false, lastClipAt: null },
   };

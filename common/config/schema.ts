@@ -51,6 +51,9 @@ export type VideoSourceChoice =
 
 export type AudioSourceChoice = { kind: 'auto' } | { kind: 'test' } | { kind: 'none' } | { kind: 'alsa'; device: string };
 
+/** ROOMCAST_RECORD_MIN_FREE: free space to keep under the recording folder. */
+export type MinFree = { kind: 'auto' } | { kind: 'bytes'; bytes: number } | { kind: 'percent'; percent: number };
+
 export type EncoderChoice = 'auto' | 'hardware' | 'x264' | 'passthrough';
 
 export interface VideoSize {
@@ -106,6 +109,16 @@ function directory(raw: string): string {
   const v = raw.trim();
   if (!v.startsWith('/')) throw new Error(`"${raw}" is not an absolute path`);
   return v;
+}
+
+function minFree(raw: string): MinFree {
+  const v = raw.trim();
+  if (v === 'auto') return { kind: 'auto' };
+  const pct = /^(\d{1,2})%$/.exec(v);
+  if (pct) return { kind: 'percent', percent: Number(pct[1]) };
+  const size = /^(\d+)\s*(MiB|GiB)$/.exec(v);
+  if (size) return { kind: 'bytes', bytes: Number(size[1]) * (size[2] === 'GiB' ? 1024 ** 3 : 1024 ** 2) };
+  throw new Error(`"${raw}" is not auto, a size like 2GiB or 500MiB, or a share like 10%`);
 }
 
 function optionalDirectory(raw: string): string | null {
@@ -200,6 +213,14 @@ export const SCHEMA = {
     doc: 'Length of each recording segment (cut on a keyframe).',
     restarts: 'recorder',
     parse: integer(2, 3600),
+  }),
+  recordMinFree: field({
+    env: 'ROOMCAST_RECORD_MIN_FREE',
+    default: 'auto',
+    values: 'auto, 500MiB, 2GiB, 10%',
+    doc: 'Free space to keep under the recording folder: the oldest segments are deleted to keep it. auto is 1 GiB, or 10% of the disk where that is less. If deleting cannot keep up, recording stops and is flagged while streaming goes on.',
+    restarts: 'agent',
+    parse: minFree,
   }),
   autostart: field({
     env: 'ROOMCAST_AUTOSTART',

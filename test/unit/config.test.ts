@@ -30,6 +30,7 @@ describe('defaults', () => {
       destinations: [],
       recordDir: null,
       recordSegmentSeconds: 60,
+      recordMinFree: { kind: 'auto' },
       autostart: false,
       dataDir: '/data',
       audioDelayMs: 0,
@@ -102,6 +103,7 @@ const CASES: Record<string, { valid: [string, unknown][]; invalid: string[] }> =
     invalid: ['http://example.com/live/key-123456789', 'youtube:', 'rtmp://example.com/live'],
   },
   ROOMCAST_RECORD_DIR: { valid: [['/data/recordings', '/data/recordings'], ['', null]], invalid: ['recordings', './rec'] },
+  ROOMCAST_RECORD_MIN_FREE: { valid: [['auto', { kind: 'auto' }], ['500MiB', { kind: 'bytes', bytes: 500 * 1024 ** 2 }], ['10%', { kind: 'percent', percent: 10 }]], invalid: ['1G', '100%', 'lots'] },
   ROOMCAST_RECORD_SEGMENT_SECONDS: { valid: [['2', 2], ['3600', 3600]], invalid: ['1', '3601', '1m'] },
   ROOMCAST_AUTOSTART: {
     valid: [['true', true], ['1', true], ['yes', true], ['ON', true], ['false', false], ['0', false], ['no', false], ['off', false], ['', false]],

@@ -56,7 +56,7 @@ describe('initialState', () => {
     assert.deepEqual(s.destinations.map((d) => d.id), ['youtube', 'twitch']);
     assert.ok(!JSON.stringify(s).includes(YT_KEY));
     assert.deepEqual(s.encoder, { fps: null, droppedFrames: 0, duplicatedFrames: 0 });
-    assert.deepEqual(s.recording, { enabled: true, dir: '/data/recordings', currentSegment: null, segmentsClosed: 0 });
+    assert.deepEqual(s.recording, { enabled: true, dir: '/data/recordings', currentSegment: null, segmentsClosed: 0, freeBytes: null, segmentsRemoved: 0, stopped: null });
     assert.equal(s.restarts, 0);
   });
 
@@ -76,7 +76,7 @@ describe('withPhase', () => {
       { ...dest(base, 'twitch'), state: 'retrying', failures: 2, lastError: 'rtmp2sink: connection refused', retryInMs: 2000 },
     ],
     encoder: { fps: 30, droppedFrames: 2, duplicatedFrames: 1 },
-    recording: { enabled: true, dir: '/data', currentSegment: '/data/roomcast-x-00001.ts', segmentsClosed: 1 },
+    recording: { enabled: true, dir: '/data', currentSegment: '/data/roomcast-x-00001.ts', segmentsClosed: 1, freeBytes: 5e9, segmentsRemoved: 0, stopped: null },
   };
 
   it('returns the same state when phase and reason are unchanged', () => {
