@@ -20,10 +20,17 @@ export class AgentProcess {
     this.proc = proc;
   }
 
-  /** `trustCa`: run it in a private mount namespace where the system CA bundle is this file only. */
-  static start(env: Record<string, string>, opts: { trustCa?: string; args?: string[] } = {}): AgentProcess {
+  /**
+   * `trustCa`: run it in a private mount namespace where the system CA bundle is this file only.
+   * `tmpfs`: run it in a private mount namespace with a small tmpfs at this path (a disk to fill).
+   */
+  static start(env: Record<string, string>, opts: { trustCa?: string; tmpfs?: { path: string; size: string }; args?: string[] } = {}): AgentProcess {
     const args = opts.args ?? ['device'];
     const fullEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', ...env };
+    if (opts.tmpfs) {
+      const script = 'mkdir -p "$1" && mount -t tmpfs -o "size=$2" tmpfs "$1" && shift 2 && exec "$@"';
+      return new AgentProcess(new Managed(spawn('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'sh', opts.tmpfs.path, opts.tmpfs.size, process.execPath, CLI, ...args], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] })));
+    }
     if (opts.trustCa) {
       // Paths are passed as positional arguments, never interpolated into the script.
       const script = 'mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && shift && exec "$@"';
