@@ -13,18 +13,12 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NginxRtmp } from '../testbed/nginx-rtmp.js';
+import { arg, benchBoxEnv, CLI, runBench, sleep } from './common.js';
 import { Managed } from '../testbed/process.js';
 import { sampleTree } from '../testbed/proc-tree.js';
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 interface ProcSample {
   rssMb: number;
@@ -57,19 +51,7 @@ async function main(): Promise<void> {
   const ingest = new NginxRtmp(join(dir, 'ingest'), 0, false);
   await ingest.start();
   const agent = Managed.spawn(process.execPath, [CLI, 'device'], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      ROOMCAST_VIDEO_SOURCE: 'test',
-      ROOMCAST_AUDIO_SOURCE: 'test',
-      ROOMCAST_VIDEO_SIZE: '640x360',
-      ROOMCAST_VIDEO_BITRATE: '800',
-      ROOMCAST_DESTINATIONS: ingest.url('live', 'bench-failures'),
-      ROOMCAST_RECORD_DIR: join(dir, 'recordings'),
-      ROOMCAST_AUTOSTART: 'true',
-      ROOMCAST_DATA_DIR: dir,
-      ROOMCAST_HOST_SYS: join(dir, 'none'),
-      ROOMCAST_HOST_PROC: join(dir, 'none'),
-    },
+    env: benchBoxEnv(dir, ingest.url('live', 'bench-failures'), { ROOMCAST_VIDEO_SIZE: '640x360', ROOMCAST_VIDEO_BITRATE: '800', ROOMCAST_RECORD_DIR: join(dir, 'recordings') }),
   });
   const lives = (): number => agent.log.split('\n').filter((l) => l.includes('"msg":"destination live"')).length;
   const waitLive = async (n: number): Promise<void> => {
@@ -109,7 +91,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

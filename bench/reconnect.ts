@@ -12,18 +12,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { hasVideoTag } from '../testbed/flv.js';
 import { NginxRtmp } from '../testbed/nginx-rtmp.js';
+import { arg, benchBoxEnv, CLI, runBench, sleep } from './common.js';
 import { Managed } from '../testbed/process.js';
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -45,18 +39,7 @@ async function main(): Promise<void> {
   let ingest = new NginxRtmp(join(dir, 'ingest'));
   await ingest.start();
   const agent = Managed.spawn(process.execPath, [CLI, 'device'], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      ROOMCAST_VIDEO_SOURCE: 'test',
-      ROOMCAST_AUDIO_SOURCE: 'test',
-      ROOMCAST_VIDEO_SIZE: '640x360',
-      ROOMCAST_VIDEO_BITRATE: '800',
-      ROOMCAST_DESTINATIONS: ingest.url('live', 'bench-reconnect'),
-      ROOMCAST_AUTOSTART: 'true',
-      ROOMCAST_DATA_DIR: dir,
-      ROOMCAST_HOST_SYS: join(dir, 'none'),
-      ROOMCAST_HOST_PROC: join(dir, 'none'),
-    },
+    env: benchBoxEnv(dir, ingest.url('live', 'bench-reconnect'), { ROOMCAST_VIDEO_SIZE: '640x360', ROOMCAST_VIDEO_BITRATE: '800' }),
   });
   const times: number[] = [];
   try {
@@ -83,7 +66,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

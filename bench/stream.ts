@@ -13,7 +13,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../common/config/load.js';
 import { planPipeline } from '../device/pipeline/plan.js';
 import { renderCore, renderDestination } from '../device/pipeline/render.js';
@@ -21,18 +20,13 @@ import { detectHardware } from '../device/hardware/detect.js';
 import { hostPaths } from '../device/hardware/paths.js';
 import { hasVideoTag } from '../testbed/flv.js';
 import { NginxRtmp } from '../testbed/nginx-rtmp.js';
+import { arg, benchBoxEnv, CLI, runBench, sleep } from './common.js';
 import { freePort } from '../testbed/ports.js';
 import { Managed } from '../testbed/process.js';
 import { sampleTree } from '../testbed/proc-tree.js';
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 type Side = 'baseline' | 'agent';
 
@@ -45,20 +39,6 @@ interface Run {
   threads: number;
 }
 
-function boxEnv(dir: string, url: string): Record<string, string> {
-  return {
-    PATH: process.env['PATH'] ?? '',
-    ROOMCAST_VIDEO_SOURCE: 'test',
-    ROOMCAST_AUDIO_SOURCE: 'test',
-    ROOMCAST_DESTINATIONS: url,
-    ROOMCAST_AUTOSTART: 'true',
-    ROOMCAST_DATA_DIR: dir,
-    ROOMCAST_HOST_SYS: join(dir, 'none'),
-    ROOMCAST_HOST_PROC: join(dir, 'none'),
-    ROOMCAST_HOST_DEV: join(dir, 'none'),
-    ROOMCAST_LOG_LEVEL: 'warn',
-  };
-}
 
 /** gst-launch-1.0 takes a description as separate words; the renderer quotes values with spaces. */
 function words(launch: string): string[] {
@@ -83,7 +63,7 @@ async function baselineLaunches(env: Record<string, string>): Promise<[string[],
 
 async function once(side: Side, ingest: NginxRtmp, dir: string, seconds: number, n: number): Promise<Run> {
   const stream = `${side}-${n}`;
-  const env = boxEnv(join(dir, stream), ingest.url('live', stream));
+  const env = benchBoxEnv(join(dir, stream), ingest.url('live', stream), { ROOMCAST_LOG_LEVEL: 'warn' });
   const before = new Set(await ingest.received());
   const t0 = performance.now();
   let procs: Managed[];
@@ -170,7 +150,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

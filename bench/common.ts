@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** What the benchmarks share: the CLI they run, their flags, a box's environment, their exit. */
+export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** `--name N` from the command line. */
+export function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** A virtual box (test pattern and tone) going live at once to `destination`, with its state in `dir`. */
+export function benchBoxEnv(dir: string, destination: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env['PATH'] ?? '',
+    ROOMCAST_VIDEO_SOURCE: 'test',
+    ROOMCAST_AUDIO_SOURCE: 'test',
+    ROOMCAST_DESTINATIONS: destination,
+    ROOMCAST_AUTOSTART: 'true',
+    ROOMCAST_DATA_DIR: dir,
+    ROOMCAST_HOST_SYS: join(dir, 'none'),
+    ROOMCAST_HOST_PROC: join(dir, 'none'),
+    ROOMCAST_HOST_DEV: join(dir, 'none'),
+    ...extra,
+  };
+}
+
+export function runBench(main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}
