@@ -1,35 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { NginxRtmp } from '../../testbed/nginx-rtmp.js';
+import { describe, test } from 'node:test';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { boxEnv, sleep } from '../helpers/env.js';
+import { useIngest } from '../helpers/fixture.js';
 
 const MIB = 1024 ** 2;
 
 describe('a filling recording disk', () => {
-  let dir: string;
-  let ingest: NginxRtmp;
-  let agent: AgentProcess | null = null;
-
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'roomcast-disk-'));
-    ingest = new NginxRtmp(join(dir, 'ingest'));
-    await ingest.start();
-  });
-  after(async () => {
-    await agent?.proc.stop();
-    await ingest?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const f = useIngest('roomcast-disk-');
 
   test('old segments are deleted to keep room; when that cannot keep up, recording stops and is flagged while streaming goes on', async () => {
-    const disk = join(dir, 'disk');
-    agent = AgentProcess.start(
-      boxEnv(join(dir, 'box'), {
-        ROOMCAST_DESTINATIONS: ingest.url('live', 'disk-stream'),
+    const disk = join(f.dir, 'disk');
+    const agent = AgentProcess.start(
+      boxEnv(join(f.dir, 'box'), {
+        ROOMCAST_DESTINATIONS: f.ingest.url('live', 'disk-stream'),
         ROOMCAST_RECORD_DIR: disk,
         ROOMCAST_RECORD_SEGMENT_SECONDS: '2',
         ROOMCAST_RECORD_MIN_FREE: '16MiB',
@@ -37,6 +23,7 @@ describe('a filling recording disk', () => {
       }),
       { tmpfs: { path: disk, size: '64m' } },
     );
+    f.agents.push(agent);
     await agent.waitForPhase('live');
     // The agent's view of its disk, inside its own mount namespace.
     const seen = `/proc/${agent.proc.pid}/root${disk}`;
@@ -55,14 +42,14 @@ describe('a filling recording disk', () => {
     await writeFile(join(seen, 'more-data.bin'), Buffer.alloc(14 * MIB));
     const stopped = await agent.waitFor((l) => l.msg === 'recording stopped: disk full', 20_000, 'recording stopped');
     assert.match(String(stopped['reason']), /MiB free/);
-    const before = (await ingest.received()).length;
-    await agent.waitFor(() => (agent?.lines().filter((l) => l.msg === 'destination live').length ?? 0) >= 2, 15_000, 'streaming again without the recorder');
+    const before = (await f.ingest.received()).length;
+    await agent.waitFor(() => (agent.lines().filter((l) => l.msg === 'destination live').length ?? 0) >= 2, 15_000, 'streaming again without the recorder');
     await sleep(3000);
     const states = agent.lines().filter((l) => l.msg === 'state' || l.msg.startsWith('phase'));
     const last = states[states.length - 1]?.['state'] as { phase: string; recording: { stopped: string | null } };
     assert.equal(last.phase, 'live');
     assert.ok(last.recording.stopped);
     await agent.proc.stop();
-    assert.equal((await ingest.received()).length, before + 1, 'the stream went on (rejoined once when the core dropped its recorder)');
+    assert.equal((await f.ingest.received()).length, before + 1, 'the stream went on (rejoined once when the core dropped its recorder)');
   });
 });

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { probeStreams } from '../../testbed/ffprobe.js';
-import { NginxRtmp } from '../../testbed/nginx-rtmp.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { boxEnv, sleep } from '../helpers/env.js';
+import { useIngest } from '../helpers/fixture.js';
 
 function alive(pid: number): boolean {
   try {
@@ -18,24 +15,11 @@ function alive(pid: number): boolean {
 }
 
 describe('the agent supervises its pipeline host', () => {
-  let dir: string;
-  let ingest: NginxRtmp;
-  let agent: AgentProcess;
-
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'roomcast-supervise-'));
-    ingest = new NginxRtmp(join(dir, 'ingest'));
-    await ingest.start();
-  });
-
-  after(async () => {
-    await agent?.proc.stop();
-    await ingest?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const f = useIngest('roomcast-supervise-');
 
   test('a pipeline host killed mid-stream is replaced and the stream comes back', async () => {
-    agent = AgentProcess.start(boxEnv(dir, { ROOMCAST_DESTINATIONS: ingest.url('live', 'supervised-key-7777'), ROOMCAST_VIDEO_SIZE: '640x360' }));
+    const agent = AgentProcess.start(boxEnv(f.dir, { ROOMCAST_DESTINATIONS: f.ingest.url('live', 'supervised-key-7777'), ROOMCAST_VIDEO_SIZE: '640x360' }));
+    f.agents.push(agent);
     await agent.waitForPhase('live');
     const playing = agent.lines().find((l) => l.msg === 'pipeline playing');
     const hostPid = Number(playing?.['pid']);
@@ -55,7 +39,7 @@ describe('the agent supervises its pipeline host', () => {
     assert.equal(playingPids.length, 2);
     for (const pid of playingPids) assert.ok(!alive(pid), `host ${pid} is gone after the agent stopped`);
 
-    const sessions = await ingest.received();
+    const sessions = await f.ingest.received();
     assert.equal(sessions.length, 2, 'nginx saw the stream, then the stream again');
     const { streams, duration } = await probeStreams(sessions[1] ?? '');
     assert.deepEqual(streams.map((s) => s.codec_name).sort(), ['aac', 'h264']);
