@@ -27,3 +27,15 @@ export function useIngest(prefix: string): IngestFixture {
   });
   return f;
 }
+
+/** A temp dir for the suite, removed after it. */
+export function useTempDir(prefix: string): { dir: string } {
+  const f = { dir: '' };
+  before(async () => {
+    f.dir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  after(async () => {
+    if (f.dir) await rm(f.dir, { recursive: true, force: true });
+  });
+  return f;
+}

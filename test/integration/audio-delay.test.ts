@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { leadingSilenceSeconds } from '../../testbed/ffprobe.js';
 import { AgentProcess } from '../helpers/agent-process.js';
+import { useTempDir } from '../helpers/fixture.js';
 import { boxEnv, sleep } from '../helpers/env.js';
 
 /** Records a few seconds of the test tone and returns the first segment. */
@@ -23,17 +23,11 @@ async function recordWithDelay(dir: string, delayMs: number): Promise<string> {
 }
 
 describe('ROOMCAST_AUDIO_DELAY_MS shifts the audio against the video', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'roomcast-delay-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const tmp = useTempDir('roomcast-delay-');
 
   test('with 400 ms the tone starts 400 ms into the recording; with 0 it starts at once', async () => {
-    const delayed = await leadingSilenceSeconds(await recordWithDelay(dir, 400));
-    const immediate = await leadingSilenceSeconds(await recordWithDelay(dir, 0));
+    const delayed = await leadingSilenceSeconds(await recordWithDelay(tmp.dir, 400));
+    const immediate = await leadingSilenceSeconds(await recordWithDelay(tmp.dir, 0));
     assert.ok(immediate < 0.05, `no delay: ${immediate} s of leading silence`);
     assert.ok(Math.abs(delayed - 0.4) < 0.05, `400 ms delay: ${delayed} s of leading silence`);
   });

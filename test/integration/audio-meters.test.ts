@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { AgentProcess } from '../helpers/agent-process.js';
+import { useTempDir } from '../helpers/fixture.js';
 import { boxEnv, sleep } from '../helpers/env.js';
 
 interface Audio {
@@ -13,17 +12,11 @@ interface Audio {
 }
 
 describe('audio meters on a real pipeline', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'roomcast-meters-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const tmp = useTempDir('roomcast-meters-');
 
   test('a tone at 5% volume reads -26 dBFS peak, -29 dBFS RMS on both channels; a silent track is flagged after 10 s', async () => {
-    const tone = AgentProcess.start(boxEnv(join(dir, 'tone'), { ROOMCAST_RECORD_DIR: join(dir, 'tone/rec'), ROOMCAST_VIDEO_SIZE: '320x240' }), {});
-    const silent = AgentProcess.start(boxEnv(join(dir, 'silent'), { ROOMCAST_RECORD_DIR: join(dir, 'silent/rec'), ROOMCAST_VIDEO_SIZE: '320x240', ROOMCAST_AUDIO_SOURCE: 'none' }));
+    const tone = AgentProcess.start(boxEnv(join(tmp.dir, 'tone'), { ROOMCAST_RECORD_DIR: join(tmp.dir, 'tone/rec'), ROOMCAST_VIDEO_SIZE: '320x240' }), {});
+    const silent = AgentProcess.start(boxEnv(join(tmp.dir, 'silent'), { ROOMCAST_RECORD_DIR: join(tmp.dir, 'silent/rec'), ROOMCAST_VIDEO_SIZE: '320x240', ROOMCAST_AUDIO_SOURCE: 'none' }));
     try {
       await Promise.all([tone.waitForPhase('live'), silent.waitForPhase('live')]);
       const flagged = await silent.waitFor((l) => l.msg === 'audio silent', 14_000, 'silence flagged');

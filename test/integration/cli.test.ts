@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI } from '../helpers/agent-process.js';
+import { useTempDir } from '../helpers/fixture.js';
 import { boxEnv } from '../helpers/env.js';
 
 const run = promisify(execFile);
@@ -21,16 +20,10 @@ async function roomcast(args: string[], env: Record<string, string>): Promise<{ 
 }
 
 describe('the roomcast command', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'roomcast-cli-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const tmp = useTempDir('roomcast-cli-');
 
   test('device refuses an invalid configuration, names every bad variable at once, starts nothing, leaks no key', async () => {
-    const r = await roomcast(['device'], boxEnv(dir, {
+    const r = await roomcast(['device'], boxEnv(tmp.dir, {
       ROOMCAST_VIDEO_SIZE: '1280x721',
       ROOMCAST_FRAMERATE: 'fast',
       ROOMCAST_DESTINATIONS: 'twitch:live_123456789_secretkeyXYZ9 ftp://example.invalid/x',
@@ -43,7 +36,7 @@ describe('the roomcast command', () => {
   });
 
   test('probe shows the choices and the pipeline, with the stream key masked and absent from the pipeline', async () => {
-    const r = await roomcast(['probe'], boxEnv(dir, { ROOMCAST_DESTINATIONS: 'youtube:abcd-efgh-ijkl-mnop facebook:FB-1234567890-key7', ROOMCAST_RECORD_DIR: join(dir, 'rec') }));
+    const r = await roomcast(['probe'], boxEnv(tmp.dir, { ROOMCAST_DESTINATIONS: 'youtube:abcd-efgh-ijkl-mnop facebook:FB-1234567890-key7', ROOMCAST_RECORD_DIR: join(tmp.dir, 'rec') }));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /video: test pattern/);
     assert.match(r.stdout, /youtube: rtmp:\/\/a\.rtmp\.youtube\.com\/live2\/\*\*\*\*mnop/);
@@ -56,7 +49,7 @@ describe('the roomcast command', () => {
   });
 
   test('probe --json reports a configuration that cannot go live, with the reason', async () => {
-    const r = await roomcast(['probe', '--json'], boxEnv(dir, { ROOMCAST_VIDEO_SOURCE: 'picam' }));
+    const r = await roomcast(['probe', '--json'], boxEnv(tmp.dir, { ROOMCAST_VIDEO_SOURCE: 'picam' }));
     const report = JSON.parse(r.stdout) as { errors: string[]; pipeline: string | null };
     assert.equal(report.pipeline, null);
     assert.ok(report.errors.some((e) => /no Pi camera/.test(e)));
