@@ -10,8 +10,9 @@ import type { FromHost, HostStats } from './pipeline/host-messages.js';
 import { drainHostPool, HostProcess, prewarmHosts } from './pipeline/host-process.js';
 import { planPipeline, type PipelinePlan } from './pipeline/plan.js';
 import { RecordingJanitor } from './recording/janitor.js';
-import { renderCore } from './pipeline/render.js';
-import { applyAudioLevel, applyCoreStats, initialState, mediaFlowing, withDestination, withPhase, type StreamState } from './state.js';
+import { renderCore, renderSlate, renderSources } from './pipeline/render.js';
+import type { SourceFeed } from './pipeline/host-messages.js';
+import { applyAudioLevel, applyCoreStats, applyVideoSource, initialState, mediaFlowing, withDestination, withPhase, type StreamState } from './state.js';
 
 export interface AgentDeps {
   config: DeviceConfig;
@@ -142,7 +143,26 @@ export class DeviceAgent {
       onExit: (code, signal) => this.onHostExit(host, code, signal),
     });
     this.host = host;
-    host.start(rendered, this.deps.statsIntervalMs ?? 1000);
+    host.start(rendered, { statsIntervalMs: this.deps.statsIntervalMs ?? 1000, sources: renderSources(planned.plan), slate: renderSlate(planned.plan) });
+  }
+
+  /**
+   * Test control: makes a running source fail through GStreamer's own error
+   * path (its identity element errors on the next buffer), which is what an
+   * unplugged camera or microphone does.
+   */
+  injectFault(feed: SourceFeed): boolean {
+    if (!this.host) return false;
+    this.log.warn('injecting a fault', { feed });
+    this.host.send({ type: 'inject-fault', feed });
+    return true;
+  }
+
+  /** Test control: the test pattern's picture (2 black, 3 white). */
+  setTestPattern(pattern: number): boolean {
+    if (!this.host) return false;
+    this.host.send({ type: 'test-pattern', pattern });
+    return true;
   }
 
   private onHostMessage(host: HostProcess, msg: FromHost): void {
@@ -177,6 +197,9 @@ export class DeviceAgent {
         this.emit();
         break;
       }
+      case 'source':
+        this.onSource(msg.feed, msg.ok, msg.reason);
+        break;
       case 'segment-closed':
         this.state = { ...this.state, recording: { ...this.state.recording, segmentsClosed: this.state.recording.segmentsClosed + 1 } };
         this.log.info('recording segment closed', { location: msg.location });
@@ -192,6 +215,24 @@ export class DeviceAgent {
         this.log.info('pipeline stopped', { flushed: msg.flushed });
         break;
     }
+  }
+
+  /** A camera lost shows the slate; a microphone lost sends silence. Neither stops the stream. */
+  private onSource(feed: SourceFeed, ok: boolean, reason: string | null): void {
+    if (feed === 'video') {
+      const before = this.state.video;
+      const video = applyVideoSource(before, ok, reason, this.now());
+      this.state = { ...this.state, video };
+      if (video.slate && !before.slate) this.log.warn('camera lost: slate on', { reason });
+      if (!video.slate && before.slate) this.log.info('camera back: slate off', { after: before.slateSince });
+    } else {
+      const before = this.state.audio;
+      if (ok === !before.failed) return;
+      this.state = { ...this.state, audio: { ...before, failed: !ok, failReason: ok ? null : reason } };
+      if (ok) this.log.info('microphone back');
+      else this.log.warn('microphone lost: sending silence', { reason });
+    }
+    this.emit();
   }
 
   private onHostExit(host: HostProcess, code: number | null, signal: NodeJS.Signals | null): void {

@@ -121,7 +121,7 @@ export class DestinationRelay {
     this.host = host;
     this.deps.onChange({ state: 'connecting', retryInMs: null, bitrateKbps: 0 });
     this.log.info('destination connecting', { url: this.deps.destination.display, attempt: this.failures + 1 });
-    host.start(renderDestination(this.deps.destination, this.port), this.deps.statsIntervalMs, this.port);
+    host.start(renderDestination(this.deps.destination, this.port), { statsIntervalMs: this.deps.statsIntervalMs, fanoutPort: this.port });
   }
 
   private onMessage(host: HostProcess, msg: FromHost): void {

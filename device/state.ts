@@ -25,7 +25,13 @@ export interface StreamState {
   reason: string | null;
   since: string;
   destinations: DestinationState[];
-  encoder: { fps: number | null; droppedFrames: number; duplicatedFrames: number };
+  /**
+   * fps: frames per second the camera delivers to the encoder (which always
+   * sends the configured rate, repeating frames a slower camera lacks);
+   * droppedFrames: camera frames beyond the configured rate, dropped.
+   */
+  encoder: { fps: number | null; droppedFrames: number };
+  video: VideoState;
   recording: {
     enabled: boolean;
     dir: string | null;
@@ -43,6 +49,24 @@ export interface StreamState {
   audio: AudioState;
 }
 
+/** The picture: the camera's, or the slate while the camera is lost. */
+export interface VideoState {
+  slate: boolean;
+  /** Since when the slate has been on. */
+  slateSince: string | null;
+  /** Why the camera was last lost. */
+  lastError: string | null;
+  /** Times the camera was lost since the box went live. */
+  losses: number;
+}
+
+/** Folds a camera report (lost, or delivering again) into the video state. */
+export function applyVideoSource(video: VideoState, ok: boolean, reason: string | null, now: Date): VideoState {
+  if (ok) return video.slate ? { ...video, slate: false, slateSince: null } : video;
+  if (video.slate) return { ...video, lastError: reason };
+  return { slate: true, slateSince: now.toISOString(), lastError: reason, losses: video.losses + 1 };
+}
+
 /** The audio meters, as the microphone delivers (before any delay). dBFS, -100 for digital silence. */
 export interface AudioState {
   source: 'microphone' | 'test' | 'none';
@@ -55,6 +79,9 @@ export interface AudioState {
   /** A peak reached CLIP_DB within the last CLIP_HOLD_MS. */
   clipping: boolean;
   lastClipAt: string | null;
+  /** The microphone failed (unplugged, driver error): silence is sent until it is back. */
+  failed: boolean;
+  failReason: string | null;
 }
 
 export const SILENCE_DB = -60;
@@ -85,10 +112,11 @@ export function initialState(destinations: Destination[], recordDir: string | nu
     reason: null,
     since: now.toISOString(),
     destinations: destinations.map((d) => ({ id: d.id, platform: d.platform, url: d.display, state: 'idle', bytesSent: 0, bitrateKbps: 0, failures: 0, lastError: null, retryInMs: null })),
-    encoder: { fps: null, droppedFrames: 0, duplicatedFrames: 0 },
+    encoder: { fps: null, droppedFrames: 0 },
+    video: { slate: false, slateSince: null, lastError: null, losses: 0 },
     recording: { enabled: recordDir !== null, dir: recordDir, currentSegment: null, segmentsClosed: 0, freeBytes: null, segmentsRemoved: 0, stopped: null },
     restarts: 0,
-    audio: { source: audioSource, peakDb: [], rmsDb: [], quietSince: null, silent: false, clipping: false, lastClipAt: null },
+    audio: { source: audioSource, peakDb: [], rmsDb: [], quietSince: null, silent: false, clipping: false, lastClipAt: null, failed: false, failReason: null },
   };
 }
 
@@ -114,8 +142,10 @@ export function applyCoreStats(state: StreamState, previous: { at: number; stats
   const v = sample.stats.video;
   const pv = previous?.stats.video;
   const seconds = previous ? Math.max((sample.at - previous.at) / 1000, 0.001) : null;
-  const fps = v && pv && seconds !== null ? Math.round(((v.out - pv.out) / seconds) * 10) / 10 : state.encoder.fps;
-  return { ...state, encoder: { fps, droppedFrames: v?.dropped ?? state.encoder.droppedFrames, duplicatedFrames: v?.duplicated ?? state.encoder.duplicatedFrames } };
+  // A rebuilt camera pipeline counts from zero again: that interval has no rate.
+  const passed = (c: { in: number; dropped: number }) => c.in - c.dropped;
+  const fps = v && pv && seconds !== null && passed(v) >= passed(pv) ? Math.round(((passed(v) - passed(pv)) / seconds) * 10) / 10 : state.encoder.fps;
+  return { ...state, encoder: { fps, droppedFrames: v?.dropped ?? state.encoder.droppedFrames } };
 }
 
 /** A relay's progress between two samples of its rtmp2sink byte count. */

@@ -125,6 +125,32 @@ function optionalDirectory(raw: string): string | null {
   return raw.trim() === '' ? null : directory(raw);
 }
 
+function optionalFile(raw: string): string | null {
+  const v = raw.trim();
+  if (v === '') return null;
+  if (!v.startsWith('/')) throw new Error(`"${raw}" is not an absolute path`);
+  if (!/\.(png|jpe?g)$/i.test(v)) throw new Error(`"${raw}" is not a PNG or JPEG file`);
+  return v;
+}
+
+/** Text drawn on the slate: printable, one or two short lines. */
+function slateText(max: number) {
+  return (raw: string): string => {
+    const v = raw.trim();
+    if (v.length > max) throw new Error(`is ${v.length} characters long, more than ${max}`);
+    if (/[\u0000-\u001f\u007f]/.test(v)) throw new Error('holds a control character');
+    return v;
+  };
+}
+
+export type TestPattern = 'bars' | 'avsync';
+
+function testPattern(raw: string): TestPattern {
+  const v = raw.trim();
+  if (v === 'bars' || v === 'avsync') return v;
+  throw new Error(`"${raw}" is not bars or avsync`);
+}
+
 export const SCHEMA = {
   videoSource: field({
     env: 'ROOMCAST_VIDEO_SOURCE',
@@ -245,6 +271,38 @@ export const SCHEMA = {
     doc: 'A/V offset correction: delays the audio by this much. Cameras (USB ones and HDMI dongles especially) deliver video later than a USB microphone delivers sound, so audio is the side to delay.',
     restarts: 'pipeline',
     parse: integer(0, 2000),
+  }),
+  roomName: field({
+    env: 'ROOMCAST_ROOM_NAME',
+    default: '',
+    values: 'up to 60 characters',
+    doc: 'The room this box films, e.g. "Main hall". Shown on the slate.',
+    restarts: 'pipeline',
+    parse: slateText(60),
+  }),
+  slateMessage: field({
+    env: 'ROOMCAST_SLATE_MESSAGE',
+    default: "We'll be right back",
+    values: 'up to 80 characters',
+    doc: 'The line under the room name on the slate, the picture sent while the camera is lost.',
+    restarts: 'pipeline',
+    parse: slateText(80),
+  }),
+  slateImage: field({
+    env: 'ROOMCAST_SLATE_IMAGE',
+    default: undefined,
+    values: 'absolute path of a PNG or JPEG',
+    doc: 'A picture to use as the slate (scaled to fit, with the room name and message on it). Unset: a plain dark background.',
+    restarts: 'pipeline',
+    parse: optionalFile,
+  }),
+  testPattern: field({
+    env: 'ROOMCAST_TEST_PATTERN',
+    default: 'bars',
+    values: 'bars, avsync',
+    doc: 'What the test sources send. bars: colour bars with a clock and a 440 Hz tone. avsync: a white flash and a beep together once a second, for measuring A/V sync at the far end.',
+    restarts: 'pipeline',
+    parse: testPattern,
   }),
 } as const;
 

@@ -11,6 +11,7 @@ const run = promisify(execFile);
 export const KNOWN_ELEMENTS = [
   'x264enc', 'v4l2h264enc', 'libcamerasrc', 'v4l2src', 'alsasrc', 'jpegdec', 'voaacenc', 'audiomixer', 'level',
   'h264parse', 'aacparse', 'flvmux', 'flvdemux', 'tcpserversink', 'tcpclientsrc', 'rtmp2sink', 'splitmuxsink', 'mpegtsmux',
+  'intervideosrc', 'intervideosink', 'interaudiosrc', 'interaudiosink', 'textoverlay',
 ] as const;
 
 /**
@@ -37,6 +38,11 @@ export const PLUGIN_FILE: Record<(typeof KNOWN_ELEMENTS)[number], string> = {
   rtmp2sink: 'libgstrtmp2.so',
   splitmuxsink: 'libgstmultifile.so',
   mpegtsmux: 'libgstmpegtsmux.so',
+  intervideosrc: 'libgstinter.so',
+  intervideosink: 'libgstinter.so',
+  interaudiosrc: 'libgstinter.so',
+  interaudiosink: 'libgstinter.so',
+  textoverlay: 'libgstpango.so',
 };
 
 /** Where GStreamer looks for plugins: the environment's paths, then the distribution's. */

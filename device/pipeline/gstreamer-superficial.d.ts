@@ -18,6 +18,8 @@ declare module 'gstreamer-superficial' {
     sendEOS(): void;
     findChild(name: string): GstElement | undefined;
     pollBus(callback: (msg: BusMessage) => void): void;
+    /** Sets a pad-typed property (input-selector active-pad) to the element's pad of that name. */
+    setPad(element: string, property: string, padName: string): void;
   }
   const gstreamer: { Pipeline: typeof Pipeline };
   export default gstreamer;

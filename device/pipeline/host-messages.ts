@@ -1,16 +1,23 @@
-import type { RenderedPipeline } from './render.js';
+import type { RenderedPipeline, SourcePipeline } from './render.js';
+
+/** What a source pipeline feeds the core: the camera's picture or the microphone's sound. */
+export type SourceFeed = 'video' | 'audio';
 
 /** Messages between the agent and its pipeline host child process (over the IPC channel). */
 
 export type ToHost =
   /** `fanoutPort`: for a relay, the core's port, whose connection is not the destination's. */
-  | { type: 'start'; pipeline: RenderedPipeline; statsIntervalMs: number; fanoutPort?: number }
+  | { type: 'start'; pipeline: RenderedPipeline; statsIntervalMs: number; fanoutPort?: number; sources?: SourcePipeline[]; slate?: string | null }
+  /** Test control: make a source fail through GStreamer's own error path. */
+  | { type: 'inject-fault'; feed: SourceFeed }
+  /** Test control: the test pattern's videotestsrc pattern (2 black, 3 white), for timing a frame to the ingest. */
+  | { type: 'test-pattern'; pattern: number }
   /** Send EOS, let the recorder finalise and the RTMP sessions close, then exit. */
   | { type: 'stop'; deadlineMs: number };
 
 export interface HostStats {
-  /** Frames through videorate (the core; null with passthrough and in relays). */
-  video: { in: number; out: number; dropped: number; duplicated: number } | null;
+  /** Frames the camera delivered and frames dropped above the frame rate (null with passthrough and in relays). */
+  video: { in: number; dropped: number } | null;
   /** Bytes the relay's rtmp2sink has written to the server socket (null in the core). */
   bytesSent: number | null;
   /** Of those, bytes the server has not acknowledged yet (null in the core). */
@@ -26,6 +33,8 @@ export type FromHost =
   /** The audio meter: dBFS per channel over the last interval (-100 stands for digital silence). */
   | { type: 'audio-level'; at: number; peakDb: number[]; rmsDb: number[] }
   | { type: 'segment-opened'; location: string }
+  /** A source feed failed (the slate is on for video; silence for audio) or delivers again. */
+  | { type: 'source'; feed: SourceFeed; ok: boolean; reason: string | null }
   | { type: 'warning'; element: string; message: string }
   /** The pipeline failed; the host exits after sending this. */
   | { type: 'error'; element: string; message: string }

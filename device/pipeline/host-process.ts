@@ -6,7 +6,11 @@ import type { RenderedPipeline } from './render.js';
 const HOST_SCRIPT = fileURLToPath(new URL('./host.js', import.meta.url));
 
 function forkHost(): ChildProcess {
-  const child = fork(HOST_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true, serialization: 'json' });
+  // Each GStreamer bus poll holds a libuv worker thread, and a core host polls
+  // up to four pipelines (core, camera, microphone, and one being rebuilt):
+  // the default pool of 4 would leave none for file system calls.
+  const env = { ...process.env, UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '8' };
+  const child = fork(HOST_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true, serialization: 'json', env });
   child.on('error', () => undefined); // an IPC write to a dying child; 'exit' reports it
   return child;
 }
@@ -93,12 +97,12 @@ export class HostProcess {
     child.on('message', (msg: FromHost) => this.handlers.onMessage(msg));
   }
 
-  start(pipeline: RenderedPipeline, statsIntervalMs: number, fanoutPort?: number): void {
+  start(pipeline: RenderedPipeline, opts: Omit<Extract<ToHost, { type: 'start' }>, 'type' | 'pipeline'>): void {
     this.fork();
-    this.send({ type: 'start', pipeline, statsIntervalMs, ...(fanoutPort === undefined ? {} : { fanoutPort }) });
+    this.send({ type: 'start', pipeline, ...opts });
   }
 
-  private send(msg: ToHost): void {
+  send(msg: ToHost): void {
     if (this.child?.connected) this.child.send(msg);
   }
 

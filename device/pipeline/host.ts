@@ -9,8 +9,9 @@ import { createRequire } from 'node:module';
 import type { BusMessage, Pipeline } from 'gstreamer-superficial';
 import { parseDbList, parseGstStructure } from './gst-structure.js';
 import { unackedBytes } from './socket-queue.js';
-import type { FromHost, HostStats, ToHost } from './host-messages.js';
-import type { RenderedPipeline } from './render.js';
+import type { FromHost, HostStats, SourceFeed, ToHost } from './host-messages.js';
+import type { RenderedPipeline, SourcePipeline } from './render.js';
+import { SourceRunner } from './source-runner.js';
 
 // The package's entry point is the .node addon itself, which only require() loads.
 const gst = createRequire(import.meta.url)('gstreamer-superficial') as typeof import('gstreamer-superficial').default;
@@ -31,17 +32,17 @@ let stopping = false;
 let finish: ((flushed: boolean) => void) | null = null;
 
 let fanoutPort = 0;
-
+/** The source pipelines feeding the core, and the slate's one-frame pipeline. */
+let runners: SourceRunner[] = [];
+let slatePipeline: Pipeline | null = null;
+let pendingSources: { sources: SourcePipeline[]; slate: string | null } | null = null;
+let cameraFrames: { in: number; dropped: number } | null = null;
 
 async function collectStats(): Promise<HostStats> {
   const p = pipeline;
   const r = rendered;
   if (!p || !r) return { video: null, bytesSent: null, unackedBytes: null };
-  let video: HostStats['video'] = null;
-  if (r.names.videorate) {
-    const vr = p.findChild(r.names.videorate);
-    if (vr) video = { in: readNumber(vr['in']), out: readNumber(vr['out']), dropped: readNumber(vr['drop']), duplicated: readNumber(vr['duplicate']) };
-  }
+  const video = cameraFrames;
   let bytesSent: number | null = null;
   if (r.names.rtmpSink) {
     const stats = p.findChild(r.names.rtmpSink)?.['stats'];
@@ -79,6 +80,7 @@ function onBus(msg: BusMessage): void {
       // Enums arrive as their C names.
       if (pipeline && msg._src_element_name.startsWith('pipeline') && msg['new-state'] === 'GST_STATE_PLAYING') {
         send({ type: 'playing' });
+        startSources();
         const fanout = rendered?.names.fanout ? pipeline.findChild(rendered.names.fanout) : undefined;
         if (fanout) send({ type: 'fanout', port: readNumber(fanout['current-port']) });
       }
@@ -100,9 +102,48 @@ function onBus(msg: BusMessage): void {
   }
 }
 
-function start(p: RenderedPipeline, statsIntervalMs: number, port: number): void {
+/** The camera is shown, or the slate while it is lost. */
+function showCamera(on: boolean): void {
+  const selector = rendered?.names.selector;
+  if (pipeline && selector) pipeline.setPad(selector, 'active-pad', on ? 'sink_0' : 'sink_1');
+}
+
+/**
+ * Sources start once the core plays: the core then reads the microphone
+ * channel from its first sample, so the channel runs nearly empty and the
+ * sound is not held back against the picture.
+ */
+function startSources(): void {
+  const pending = pendingSources;
+  pendingSources = null;
+  if (!pending || stopping) return;
+  if (pending.slate) {
+    try {
+      slatePipeline = new gst.Pipeline(pending.slate);
+      slatePipeline.play();
+    } catch (err) {
+      send({ type: 'warning', element: 'slate', message: `no slate: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+  runners = pending.sources.map(
+    (spec) =>
+      new SourceRunner(gst, spec, {
+        onFeed: (feed: SourceFeed, ok: boolean, reason: string | null) => {
+          if (feed === 'video') showCamera(ok);
+          send({ type: 'source', feed, ok, reason });
+        },
+        onFrames: (counts) => {
+          cameraFrames = counts;
+        },
+      }),
+  );
+  for (const r of runners) r.start();
+}
+
+function start(p: RenderedPipeline, statsIntervalMs: number, port: number, sources: SourcePipeline[], slate: string | null): void {
   rendered = p;
   fanoutPort = port;
+  pendingSources = { sources, slate };
   try {
     pipeline = new gst.Pipeline(p.launch);
     for (const [element, props] of Object.entries(p.secretProperties)) {
@@ -144,8 +185,16 @@ function stop(deadlineMs: number): void {
   pipeline.sendEOS();
 }
 
+function stopSources(): void {
+  for (const r of runners) r.stop();
+  runners = [];
+  slatePipeline?.stop();
+  slatePipeline = null;
+}
+
 function shutdown(code: number): void {
   if (statsTimer) clearInterval(statsTimer);
+  stopSources();
   // Setting NULL also ends the bus poll: it holds a libuv worker in a blocking
   // pop, and a process exiting with the pipeline still PLAYING hangs on it.
   pipeline?.stop();
@@ -156,7 +205,13 @@ function shutdown(code: number): void {
 process.on('message', (msg: ToHost) => {
   switch (msg.type) {
     case 'start':
-      start(msg.pipeline, msg.statsIntervalMs, msg.fanoutPort ?? 0);
+      start(msg.pipeline, msg.statsIntervalMs, msg.fanoutPort ?? 0, msg.sources ?? [], msg.slate ?? null);
+      break;
+    case 'inject-fault':
+      if (!runners.some((r) => r.injectFault(msg.feed))) send({ type: 'warning', element: 'host', message: `no running ${msg.feed} source to fail` });
+      break;
+    case 'test-pattern':
+      if (!runners.some((r) => r.setTestPattern(msg.pattern))) send({ type: 'warning', element: 'host', message: 'no test pattern to change' });
       break;
     case 'stop':
       stop(msg.deadlineMs);

@@ -16,10 +16,28 @@ export type VideoEncoder = 'x264' | 'v4l2h264enc' | 'passthrough';
 
 export type AudioInput = { kind: 'test' } | { kind: 'silence' } | { kind: 'alsa'; device: string };
 
+/**
+ * The picture sent while the camera is lost. Null with passthrough: the
+ * camera's own H.264 cannot be switched to a picture without an encoder.
+ */
+export interface SlatePlan {
+  roomName: string;
+  message: string;
+  image: string | null;
+}
+
 export interface PipelinePlan {
   video: {
     input: VideoInput;
     encoder: VideoEncoder;
+    /**
+     * The raw format the camera and the slate are brought to before the
+     * encoder: both must match exactly, or switching between them would
+     * renegotiate the encoder (and bend a GOP). The colorimetry is what the
+     * camera is expected to deliver, so that converting it costs nothing.
+     */
+    raw: { format: 'I420' | 'NV12'; colorimetry: string };
+    slate: SlatePlan | null;
     width: number;
     height: number;
     framerate: number;
@@ -28,6 +46,8 @@ export interface PipelinePlan {
     keyframeInterval: number;
   };
   audio: { input: AudioInput; bitrateKbps: number; rate: 48000; channels: 2 };
+  /** What test sources send (ROOMCAST_TEST_PATTERN). */
+  testPattern: 'bars' | 'avsync';
   /** Audio is delayed by this much against video (ROOMCAST_AUDIO_DELAY_MS). */
   audioDelayMs: number;
   destinations: Destination[];
@@ -132,6 +152,11 @@ const PACKAGE_OF: Record<string, string> = {
   splitmuxsink: 'gstreamer1.0-plugins-good',
   libcamerasrc: 'gstreamer1.0-libcamera',
   alsasrc: 'gstreamer1.0-alsa',
+  intervideosrc: 'gstreamer1.0-plugins-bad',
+  intervideosink: 'gstreamer1.0-plugins-bad',
+  interaudiosrc: 'gstreamer1.0-plugins-bad',
+  interaudiosink: 'gstreamer1.0-plugins-bad',
+  textoverlay: 'gstreamer1.0-plugins-base',
   audiomixer: 'gstreamer1.0-plugins-base',
   level: 'gstreamer1.0-plugins-good',
   voaacenc: 'gstreamer1.0-plugins-bad',
@@ -146,7 +171,8 @@ const PACKAGE_OF: Record<string, string> = {
  * elements are reported together with every other problem.
  */
 export function requiredElements(parts: { input: VideoInput | null; encoder: VideoEncoder | null; audio: AudioInput; audioDelayMs: number; destinations: number; recording: boolean }): string[] {
-  const els = ['h264parse', 'voaacenc', 'aacparse', 'level'];
+  const els = ['h264parse', 'voaacenc', 'aacparse', 'level', 'interaudiosrc', 'interaudiosink'];
+  if (parts.encoder !== 'passthrough') els.push('intervideosrc', 'intervideosink', 'textoverlay');
   if (parts.input?.kind === 'libcamera') els.push('libcamerasrc');
   if (parts.input?.kind === 'v4l2') els.push('v4l2src', ...(parts.input.format === 'mjpeg' ? ['jpegdec'] : []));
   if (parts.encoder === 'x264') els.push('x264enc');
@@ -181,6 +207,22 @@ function pickAudio(config: DeviceConfig, hw: Hardware, choices: string[]): Audio
   }
 }
 
+/**
+ * What each camera kind delivers: libcamera gives NV12 (which both encoders
+ * take), jpegdec full-range BT.601 ("1:4:0:0"), UVC raw and the test pattern
+ * BT.601. A camera that differs is converted, at some CPU cost.
+ */
+function rawFormat(input: VideoInput): PipelinePlan['video']['raw'] {
+  switch (input.kind) {
+    case 'libcamera':
+      return { format: 'NV12', colorimetry: 'bt709' };
+    case 'v4l2':
+      return { format: 'I420', colorimetry: input.format === 'mjpeg' ? '1:4:0:0' : 'bt601' };
+    case 'test':
+      return { format: 'I420', colorimetry: 'bt601' };
+  }
+}
+
 /** Pure: config + detected hardware -> a plan, or every reason there cannot be one. */
 export function planPipeline(config: DeviceConfig, hw: Hardware, ctx: PlanContext): PlanResult {
   const choices: string[] = [];
@@ -201,10 +243,13 @@ export function planPipeline(config: DeviceConfig, hw: Hardware, ctx: PlanContex
   }
   if (!input || !encoder || errors.length > 0) return { ok: false, errors };
 
+  if (encoder === 'passthrough') choices.push('slate: not available with passthrough (a camera failure restarts the pipeline instead)');
   const plan: PipelinePlan = {
     video: {
       input,
       encoder,
+      raw: rawFormat(input),
+      slate: encoder === 'passthrough' ? null : { roomName: config.roomName, message: config.slateMessage, image: config.slateImage },
       width: config.videoSize.width,
       height: config.videoSize.height,
       framerate: config.framerate,
@@ -212,6 +257,7 @@ export function planPipeline(config: DeviceConfig, hw: Hardware, ctx: PlanContex
       keyframeInterval: config.framerate * config.keyframeSeconds,
     },
     audio: { input: audio, bitrateKbps: config.audioBitrateKbps, rate: 48000, channels: 2 },
+    testPattern: config.testPattern,
     audioDelayMs: config.audioDelayMs,
     destinations: config.destinations,
     recorder: config.recordDir === null ? null : { dir: config.recordDir, segmentSeconds: config.recordSegmentSeconds, filePrefix: `roomcast-${ctx.sessionStamp}` },

@@ -1,11 +1,12 @@
 import type { Destination } from '../../common/destination.js';
-import type { PipelinePlan, VideoInput } from './plan.js';
+import type { AudioInput, PipelinePlan, VideoInput } from './plan.js';
 
 /**
  * The only place that writes GStreamer launch syntax. A session is two kinds
- * of pipeline, each run by its own host process:
- *  - the core: capture, encode once, record, and serve the FLV stream to the
- *    destinations on 127.0.0.1 (tcpserversink);
+ * of host process:
+ *  - the core: the source pipelines (camera, microphone, slate) feeding the
+ *    core pipeline through inter channels; it encodes once, records, and
+ *    serves the FLV stream to the destinations on 127.0.0.1 (tcpserversink);
  *  - one relay per destination: read that stream and publish it with
  *    rtmp2sink. A destination that fails is restarted alone; the core and
  *    the recording never notice.
@@ -25,6 +26,8 @@ export interface RenderedPipeline {
     /** A relay's rtmp2sink. */
     rtmpSink: string | null;
     recorder: string | null;
+    /** The core's input-selector between the camera (sink_0) and the slate (sink_1). */
+    selector: string | null;
   };
 }
 
@@ -43,16 +46,43 @@ function el(factory: string, props: Record<string, PropValue> = {}): string {
   return parts.join(' ');
 }
 
+const chain = (parts: string[]): string => parts.join(' ! ');
+
 function caps(media: string, fields: Record<string, string | number>): string {
   return [media, ...Object.entries(fields).map(([k, v]) => `${k}=${v}`)].join(',');
 }
 
-function videoCapture(input: VideoInput, v: PipelinePlan['video']): string[] {
+/** Names the host looks up in source pipelines. */
+export const SOURCE_NAMES = {
+  /** An identity on each source's path: setting its error-after makes GStreamer fail the source for real (fault injection). */
+  videoFault: 'vfault',
+  audioFault: 'afault',
+  /** Counts the camera's frames (videorate, dropping only above the frame rate), for fps and stall detection. */
+  videoCounter: 'vcount',
+  /** The test pattern's videotestsrc, whose pattern a benchmark flips to measure latency. */
+  testVideo: 'vtest',
+} as const;
+
+/**
+ * The inter channels that carry raw video and audio from the source
+ * pipelines to the core, inside one host process. A source that fails is
+ * rebuilt without touching the encoder or the connections.
+ */
+export const CHANNELS = { camera: 'roomcast-camera', slate: 'roomcast-slate', mic: 'roomcast-mic' } as const;
+
+/** The camera's raw video as the encoder takes it, exactly: the slate is made the same. */
+function rawCaps(v: PipelinePlan['video'], framerate: string | null = `${v.framerate}/1`): string {
+  return caps('video/x-raw', { format: v.raw.format, width: v.width, height: v.height, 'pixel-aspect-ratio': '1/1', colorimetry: v.raw.colorimetry, ...(framerate ? { framerate } : {}) });
+}
+
+function videoCapture(input: VideoInput, v: PipelinePlan['video'], pattern: PipelinePlan['testPattern']): string[] {
   const size = { width: v.width, height: v.height, framerate: `${v.framerate}/1` };
   switch (input.kind) {
     case 'test':
+      // avsync: black and white by turns, changing on every whole second of the clock, as the ticks do.
+      if (pattern === 'avsync') return [el('videotestsrc', { name: SOURCE_NAMES.testVideo, 'is-live': true, pattern: 'blink' }), caps('video/x-raw', { width: v.width, height: v.height, framerate: '1/1' })];
       // A moving clock keeps the test picture from being a still image the encoder could starve.
-      return [el('videotestsrc', { 'is-live': true, pattern: 'smpte' }), caps('video/x-raw', size), el('timeoverlay', { halignment: 'right', valignment: 'bottom', 'font-desc': 'Sans 24' })];
+      return [el('videotestsrc', { name: SOURCE_NAMES.testVideo, 'is-live': true, pattern: 'smpte' }), caps('video/x-raw', size), el('timeoverlay', { halignment: 'right', valignment: 'bottom', 'font-desc': 'Sans 24' })];
     case 'libcamera':
       return [el('libcamerasrc'), caps('video/x-raw', { ...size, format: 'NV12' })];
     case 'v4l2': {
@@ -70,14 +100,11 @@ function videoCapture(input: VideoInput, v: PipelinePlan['video']): string[] {
 }
 
 function videoEncode(v: PipelinePlan['video']): string[] {
-  const raw = caps('video/x-raw', { format: 'I420', width: v.width, height: v.height, framerate: `${v.framerate}/1`, 'pixel-aspect-ratio': '1/1' });
-  const prep = [el('videoconvert'), el('videoscale'), el('videorate', { name: 'vrate' }), raw];
   switch (v.encoder) {
     case 'passthrough':
       return [];
     case 'x264':
       return [
-        ...prep,
         // scenecut=0 keeps the keyframe interval fixed; nal-hrd=cbr with filler
         // holds the bitrate constant even on a still picture (platforms check);
         // vbv-init=0.5 (x264's default is 0.9) stops the first seconds
@@ -96,7 +123,6 @@ function videoEncode(v: PipelinePlan['video']): string[] {
       ];
     case 'v4l2h264enc':
       return [
-        ...prep,
         el('v4l2h264enc', {
           name: 'venc',
           'extra-controls': `controls,video_bitrate_mode=1,video_bitrate=${v.bitrateKbps * 1000},h264_i_frame_period=${v.keyframeInterval},repeat_sequence_header=1`,
@@ -107,32 +133,128 @@ function videoEncode(v: PipelinePlan['video']): string[] {
   }
 }
 
-function audioCapture(plan: PipelinePlan): string[] {
-  const a = plan.audio;
-  switch (a.input.kind) {
+function audioCapture(input: AudioInput, pattern: PipelinePlan['testPattern']): string[] {
+  switch (input.kind) {
     case 'test':
+      // avsync: a 50 ms 1 kHz beep on every whole second, with the flash.
+      if (pattern === 'avsync') return [el('audiotestsrc', { 'is-live': true, wave: 'ticks', freq: 1000, 'sine-periods-per-tick': 50, volume: 0.8 })];
       return [el('audiotestsrc', { 'is-live': true, wave: 'sine', freq: 440, volume: 0.05 })];
     case 'silence':
-      return [el('audiotestsrc', { 'is-live': true, wave: 'silence' })];
+      return [];
     case 'alsa':
       // provide-clock=false: the system clock stays the pipeline clock and the
       // sound card is slaved to it, so a USB mic's crystal cannot drift the A/V sync.
-      return [el('alsasrc', { device: a.input.device, 'provide-clock': false, 'slave-method': 'skew' })];
+      return [el('alsasrc', { device: input.device, 'provide-clock': false, 'slave-method': 'skew' })];
   }
 }
 
+/** The raw audio the microphone channel carries. */
+function audioCaps(a: PipelinePlan['audio']): string {
+  return caps('audio/x-raw', { format: 'S16LE', layout: 'interleaved', rate: a.rate, channels: a.channels });
+}
+
+/**
+ * The microphone reaches the core through a 10 ms-period inter channel. The
+ * core starts before the sources, so the channel runs nearly empty and adds
+ * ~10 ms; it holds at most 200 ms, beyond which the oldest audio is dropped
+ * rather than delayed (a delay would break A/V sync for good).
+ */
+const AUDIO_CHANNEL = { 'buffer-time': 200_000_000, 'latency-time': 10_000_000, 'period-time': 10_000_000 };
+
+/** Frames the camera channel repeats the last picture before the host has switched to the slate. */
+const CAMERA_HOLD_NS = 5_000_000_000;
+
 function audioEncode(plan: PipelinePlan): string[] {
   const a = plan.audio;
-  const raw = caps('audio/x-raw', { rate: a.rate, channels: a.channels });
   // A running-time offset on the mixer's input pad delays the audio; with one
   // input the mixer only re-times, it mixes nothing.
   const delay = plan.audioDelayMs > 0 ? [el('audiomixer', { name: 'adelay', 'sink_0::offset': plan.audioDelayMs * 1_000_000 })] : [];
-  // The meter reads what the microphone gives, before any delay: peak and RMS per channel, 4 times a second.
+  // The meter reads what is sent, before any delay: peak and RMS per channel, 4 times a second.
   const meter = el('level', { name: 'meter', interval: 250_000_000, 'post-messages': true });
-  return [el('audioconvert'), el('audioresample'), el('audiorate'), raw, meter, ...delay, el('voaacenc', { bitrate: a.bitrateKbps * 1000 }), el('aacparse')];
+  return [el('interaudiosrc', { channel: CHANNELS.mic, ...AUDIO_CHANNEL }), audioCaps(a), meter, ...delay, el('voaacenc', { bitrate: a.bitrateKbps * 1000 }), el('aacparse')];
 }
 
-const chain = (parts: string[]): string => parts.join(' ! ');
+/** A source pipeline: what it captures, and which channels it feeds. */
+export interface SourcePipeline {
+  feeds: { video: boolean; audio: boolean };
+  launch: string;
+  /** Device nodes that must exist before the pipeline is built (an unplugged camera is waited for, not retried). */
+  requires: string[];
+}
+
+/** The /proc/asound entry of an ALSA device name: hw:CARD=Device,DEV=0 -> /proc/asound/Device, hw:1,0 -> /proc/asound/card1. */
+export function alsaCardPath(device: string): string | null {
+  const named = /CARD=([A-Za-z0-9_]+)/.exec(device);
+  if (named) return `/proc/asound/${named[1]}`;
+  const numbered = /^[a-z]*hw:(\d+)/.exec(device);
+  return numbered ? `/proc/asound/card${numbered[1]}` : null;
+}
+
+function requiredPaths(plan: PipelinePlan, feeds: SourcePipeline['feeds']): string[] {
+  const paths: string[] = [];
+  const v = plan.video.input;
+  if (feeds.video && v.kind === 'v4l2') paths.push(v.device);
+  const a = plan.audio.input;
+  const card = a.kind === 'alsa' ? alsaCardPath(a.device) : null;
+  if (feeds.audio && card) paths.push(card);
+  return paths;
+}
+
+function videoSourceChain(plan: PipelinePlan): string {
+  const v = plan.video;
+  return chain([
+    ...videoCapture(v.input, v, plan.testPattern),
+    el('identity', { name: SOURCE_NAMES.videoFault }),
+    el('videorate', { name: SOURCE_NAMES.videoCounter, 'drop-only': true, 'max-rate': v.framerate }),
+    el('videoconvert'),
+    el('videoscale'),
+    rawCaps(v, null),
+    // sync=false: a frame is handed over the moment it is captured; the core samples the latest one on its own clock.
+    el('intervideosink', { channel: CHANNELS.camera, sync: false }),
+  ]);
+}
+
+function audioSourceChain(plan: PipelinePlan): string | null {
+  const capture = audioCapture(plan.audio.input, plan.testPattern);
+  if (capture.length === 0) return null;
+  return chain([...capture, el('identity', { name: SOURCE_NAMES.audioFault }), el('audioconvert'), el('audioresample'), audioCaps(plan.audio), el('interaudiosink', { channel: CHANNELS.mic, sync: false })]);
+}
+
+/**
+ * The source pipelines of a session. The camera and the microphone each get
+ * their own, so either can fail and be rebuilt alone, except for the A/V sync
+ * test source: its flash and beep share one pipeline, hence one clock.
+ */
+export function renderSources(plan: PipelinePlan): SourcePipeline[] {
+  const source = (launch: string, video: boolean, audio: boolean): SourcePipeline => ({ feeds: { video, audio }, launch, requires: requiredPaths(plan, { video, audio }) });
+  const audio = audioSourceChain(plan);
+  if (plan.video.encoder === 'passthrough') return audio ? [source(audio, false, true)] : [];
+  const video = videoSourceChain(plan);
+  if (audio && plan.testPattern === 'avsync' && plan.video.input.kind === 'test' && plan.audio.input.kind === 'test') return [source(`${video}  ${audio}`, true, true)];
+  return [source(video, true, false), ...(audio ? [source(audio, false, true)] : [])];
+}
+
+/**
+ * The slate: one still frame (a dark background or ROOMCAST_SLATE_IMAGE, with
+ * the room name and message) written once into its channel, which the core
+ * repeats. Made to the camera's exact caps, so switching renegotiates nothing.
+ */
+export function renderSlate(plan: PipelinePlan): string | null {
+  const v = plan.video;
+  const s = v.slate;
+  if (!s) return null;
+  const size = { width: v.width, height: v.height, 'pixel-aspect-ratio': '1/1' };
+  const background = s.image
+    ? [el('filesrc', { location: s.image }), el('decodebin'), el('videoconvert'), el('videoscale', { 'add-borders': true }), caps('video/x-raw', { ...size, format: 'I420' })]
+    : [el('videotestsrc', { 'num-buffers': 1, pattern: 'solid-color', 'foreground-color': 0xff1e293b }), caps('video/x-raw', { ...size, format: 'I420', framerate: `${v.framerate}/1` })];
+  const points = Math.max(8, Math.round(v.height / 18));
+  const text: string[] = [];
+  // With a picture the text sits low on a shaded band; on the plain background, in the middle.
+  const shaded = s.image ? { 'shaded-background': true } : {};
+  if (s.roomName) text.push(el('textoverlay', { text: s.roomName, valignment: 'position', ypos: s.image ? 0.72 : 0.42, halignment: 'center', 'font-desc': `Sans Bold ${points}`, ...shaded }));
+  if (s.message) text.push(el('textoverlay', { text: s.message, valignment: 'position', ypos: s.image ? 0.85 : 0.58, halignment: 'center', 'font-desc': `Sans ${Math.round(points * 0.6)}`, ...shaded }));
+  return chain([...background, ...text, el('videoconvert'), rawCaps(v, null), el('intervideosink', { channel: CHANNELS.slate, sync: false })]);
+}
 
 /**
  * Muxers are live aggregators: when the encoder is slow to start (a busy CPU)
@@ -150,8 +272,20 @@ const MUX_LATENCY_NS = 500_000_000;
 export function renderCore(plan: PipelinePlan, opts: { fanoutPort?: number } = {}): RenderedPipeline {
   const v = plan.video;
   const branches: string[] = [];
-  branches.push(chain([...videoCapture(v.input, v), ...videoEncode(v), el('h264parse', { 'config-interval': -1 }), el('tee', { name: 'vtee', 'allow-not-linked': true })]));
-  branches.push(chain([...audioCapture(plan), ...audioEncode(plan), el('tee', { name: 'atee', 'allow-not-linked': true })]));
+  const encoded = [...videoEncode(v), el('h264parse', { 'config-interval': -1 }), el('tee', { name: 'vtee', 'allow-not-linked': true })];
+  let selector: string | null = null;
+  if (v.encoder === 'passthrough') {
+    branches.push(chain([...videoCapture(v.input, v, plan.testPattern), ...encoded]));
+  } else {
+    // The camera and the slate arrive on two channels read on the same frame
+    // clock (both sources start with the pipeline), and the host switches
+    // between them: a lost camera never stops the encoder or a connection.
+    selector = 'slatesel';
+    branches.push(chain([el('intervideosrc', { channel: CHANNELS.camera, timeout: CAMERA_HOLD_NS }), rawCaps(v), `${selector}.sink_0`]));
+    branches.push(chain([el('intervideosrc', { channel: CHANNELS.slate, timeout: 3600 * 1_000_000_000 }), rawCaps(v), `${selector}.sink_1`]));
+    branches.push(chain([el('input-selector', { name: selector }), ...encoded]));
+  }
+  branches.push(chain([...audioEncode(plan), el('tee', { name: 'atee', 'allow-not-linked': true })]));
 
   let fanout: string | null = null;
   if (plan.destinations.length > 0) {
@@ -205,7 +339,7 @@ export function renderCore(plan: PipelinePlan, opts: { fanoutPort?: number } = {
   return {
     launch: branches.join('  '),
     secretProperties: {},
-    names: { videorate: v.encoder === 'passthrough' ? null : 'vrate', fanout, rtmpSink: null, recorder },
+    names: { videorate: null, fanout, rtmpSink: null, recorder, selector },
   };
 }
 
@@ -225,5 +359,5 @@ export function renderDestination(d: Destination, fanoutPort: number, opts: { in
     chain(['demux.video', queue, el('h264parse'), 'mux.video']),
     chain(['demux.audio', queue, el('aacparse'), 'mux.audio']),
   ].join('  ');
-  return { launch, secretProperties: { [sink]: { location: d.url } }, names: { videorate: null, fanout: null, rtmpSink: sink, recorder: null } };
+  return { launch, secretProperties: { [sink]: { location: d.url } }, names: { videorate: null, fanout: null, rtmpSink: sink, recorder: null, selector: null } };
 }

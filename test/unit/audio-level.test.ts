@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { parseDbList } from '../../device/pipeline/gst-structure.js';
 import { applyAudioLevel, CLIP_HOLD_MS, SILENCE_FLAG_MS, type AudioState } from '../../device/state.js';
 
-const START: AudioState = { source: 'microphone', peakDb: [], rmsDb: [], quietSince: null, silent: false, clipping: false, lastClipAt: null };
+const START: AudioState = { source: 'microphone', peakDb: [], rmsDb: [], quietSince: null, silent: false, clipping: false, lastClipAt: null, failed: false, failReason: null };
 const at = (ms: number): Date => new Date(Date.UTC(2026, 10, 22, 14, 0, 0) + ms);
 
 describe('the level element\'s readings', () => {

@@ -32,8 +32,20 @@ type PlanOverrides = Partial<Omit<PipelinePlan, 'video' | 'audio'>> & { video?: 
 function makePlan(over: PlanOverrides = {}): PipelinePlan {
   const { video, audio, ...rest } = over;
   return {
-    video: { input: { kind: 'test' }, encoder: 'x264', width: 1280, height: 720, framerate: 30, bitrateKbps: 2500, keyframeInterval: 60, ...video },
+    video: {
+      input: { kind: 'test' },
+      encoder: 'x264',
+      raw: { format: 'I420', colorimetry: 'bt601' },
+      slate: { roomName: 'Main hall', message: "We'll be right back", image: null },
+      width: 1280,
+      height: 720,
+      framerate: 30,
+      bitrateKbps: 2500,
+      keyframeInterval: 60,
+      ...video,
+    },
     audio: { input: { kind: 'silence' }, bitrateKbps: 128, rate: 48000, channels: 2, ...audio },
+    testPattern: 'bars',
     audioDelayMs: 0,
     destinations: destinations(`youtube:${YT_KEY}`),
     recorder: null,

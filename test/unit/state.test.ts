@@ -22,8 +22,8 @@ function coreSample(at: number, video: HostStats['video']): { at: number; stats:
   return { at, stats: { video, bytesSent: null, unackedBytes: null } };
 }
 
-function frames(out: number, dropped = 0, duplicated = 0): NonNullable<HostStats['video']> {
-  return { in: out, out, dropped, duplicated };
+function frames(passed: number, dropped = 0): NonNullable<HostStats['video']> {
+  return { in: passed + dropped, dropped };
 }
 
 function dest(state: StreamState, id: string): DestinationState {
@@ -55,7 +55,7 @@ describe('initialState', () => {
     });
     assert.deepEqual(s.destinations.map((d) => d.id), ['youtube', 'twitch']);
     assert.ok(!JSON.stringify(s).includes(YT_KEY));
-    assert.deepEqual(s.encoder, { fps: null, droppedFrames: 0, duplicatedFrames: 0 });
+    assert.deepEqual(s.encoder, { fps: null, droppedFrames: 0, });
     assert.deepEqual(s.recording, { enabled: true, dir: '/data/recordings', currentSegment: null, segmentsClosed: 0, freeBytes: null, segmentsRemoved: 0, stopped: null });
     assert.equal(s.restarts, 0);
   });
@@ -75,7 +75,7 @@ describe('withPhase', () => {
       { ...dest(base, 'youtube'), state: 'live', bytesSent: 900_000, bitrateKbps: 2500 },
       { ...dest(base, 'twitch'), state: 'retrying', failures: 2, lastError: 'rtmp2sink: connection refused', retryInMs: 2000 },
     ],
-    encoder: { fps: 30, droppedFrames: 2, duplicatedFrames: 1 },
+    encoder: { fps: 30, droppedFrames: 2 },
     recording: { enabled: true, dir: '/data', currentSegment: '/data/roomcast-x-00001.ts', segmentsClosed: 1, freeBytes: 5e9, segmentsRemoved: 0, stopped: null },
   };
 
@@ -128,30 +128,35 @@ describe('withPhase', () => {
 describe('applyCoreStats', () => {
   const start = withPhase(initialState(DESTS, null, T0), 'starting', null, T0);
 
-  it('fps is the change of videorate out frames over time, to one decimal', () => {
-    const a = applyCoreStats(start, coreSample(1000, frames(300)), coreSample(2000, frames(330, 1, 2)));
+  it('fps is the change of camera frames passed to the encoder over time, to one decimal', () => {
+    const a = applyCoreStats(start, coreSample(1000, frames(300)), coreSample(2000, frames(330, 1)));
     assert.equal(a.encoder.fps, 30);
     assert.equal(a.encoder.droppedFrames, 1);
-    assert.equal(a.encoder.duplicatedFrames, 2);
     const b = applyCoreStats(start, coreSample(1000, frames(0)), coreSample(3000, frames(59)));
     assert.equal(b.encoder.fps, 29.5);
   });
 
-  it('counts out frames, not in frames', () => {
-    const s = applyCoreStats(start, coreSample(1000, { in: 300, out: 300, dropped: 0, duplicated: 0 }), coreSample(2000, { in: 360, out: 330, dropped: 30, duplicated: 0 }));
+  it('counts the frames passed, not those dropped above the frame rate (a 60 fps camera)', () => {
+    const s = applyCoreStats(start, coreSample(1000, { in: 600, dropped: 300 }), coreSample(2000, { in: 660, dropped: 330 }));
     assert.equal(s.encoder.fps, 30);
   });
 
-  it('dropped and duplicated frames are videorate totals, not per-sample differences', () => {
-    const s = applyCoreStats({ ...start, encoder: { fps: 30, droppedFrames: 5, duplicatedFrames: 3 } }, coreSample(1000, frames(300, 5, 3)), coreSample(2000, frames(330, 7, 3)));
-    assert.deepEqual(s.encoder, { fps: 30, droppedFrames: 7, duplicatedFrames: 3 });
+  it('keeps the last fps when the camera pipeline was rebuilt and counts from zero again', () => {
+    const before = { ...start, encoder: { fps: 30, droppedFrames: 0 } };
+    const s = applyCoreStats(before, coreSample(1000, frames(900)), coreSample(2000, frames(12)));
+    assert.equal(s.encoder.fps, 30);
+  });
+
+  it('dropped frames are videorate totals, not per-sample differences', () => {
+    const s = applyCoreStats({ ...start, encoder: { fps: 30, droppedFrames: 5 } }, coreSample(1000, frames(300, 5)), coreSample(2000, frames(330, 7)));
+    assert.deepEqual(s.encoder, { fps: 30, droppedFrames: 7 });
   });
 
   it('fps is unchanged without a previous video sample (first sample, or passthrough)', () => {
     const first = applyCoreStats(start, null, coreSample(1000, frames(30)));
     assert.equal(first.encoder.fps, null);
-    const passthrough = applyCoreStats({ ...start, encoder: { fps: 25, droppedFrames: 3, duplicatedFrames: 4 } }, coreSample(1000, null), coreSample(2000, null));
-    assert.deepEqual(passthrough.encoder, { fps: 25, droppedFrames: 3, duplicatedFrames: 4 });
+    const passthrough = applyCoreStats({ ...start, encoder: { fps: 25, droppedFrames: 3 } }, coreSample(1000, null), coreSample(2000, null));
+    assert.deepEqual(passthrough.encoder, { fps: 25, droppedFrames: 3 });
   });
 
   it('leaves the destinations, phase and recording to others', () => {
