@@ -141,6 +141,7 @@ export class DestinationRelay {
       case 'segment-opened':
       case 'segment-closed':
       case 'audio-level':
+      case 'source':
       case 'stopped':
         break;
     }

@@ -138,7 +138,7 @@ function slateText(max: number) {
   return (raw: string): string => {
     const v = raw.trim();
     if (v.length > max) throw new Error(`is ${v.length} characters long, more than ${max}`);
-    if (/[\u0000-\u001f\u007f]/.test(v)) throw new Error('holds a control character');
+    if ([...v].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) throw new Error('holds a control character');
     return v;
   };
 }

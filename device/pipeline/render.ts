@@ -20,7 +20,6 @@ export interface RenderedPipeline {
   secretProperties: Record<string, Record<string, string>>;
   /** Element names the host reads statistics from. */
   names: {
-    videorate: string | null;
     /** The core's tcpserversink; the host reports the port it bound. */
     fanout: string | null;
     /** A relay's rtmp2sink. */
@@ -339,7 +338,7 @@ export function renderCore(plan: PipelinePlan, opts: { fanoutPort?: number } = {
   return {
     launch: branches.join('  '),
     secretProperties: {},
-    names: { videorate: null, fanout, rtmpSink: null, recorder, selector },
+    names: { fanout, rtmpSink: null, recorder, selector },
   };
 }
 
@@ -359,5 +358,5 @@ export function renderDestination(d: Destination, fanoutPort: number, opts: { in
     chain(['demux.video', queue, el('h264parse'), 'mux.video']),
     chain(['demux.audio', queue, el('aacparse'), 'mux.audio']),
   ].join('  ');
-  return { launch, secretProperties: { [sink]: { location: d.url } }, names: { videorate: null, fanout: null, rtmpSink: sink, recorder: null, selector: null } };
+  return { launch, secretProperties: { [sink]: { location: d.url } }, names: { fanout: null, rtmpSink: sink, recorder: null, selector: null } };
 }

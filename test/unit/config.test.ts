@@ -34,6 +34,10 @@ describe('defaults', () => {
       autostart: false,
       dataDir: '/data',
       audioDelayMs: 0,
+      roomName: '',
+      slateMessage: "We'll be right back",
+      slateImage: null,
+      testPattern: 'bars',
     });
     assert.deepEqual(warnings, []);
   });
@@ -111,6 +115,10 @@ const CASES: Record<string, { valid: [string, unknown][]; invalid: string[] }> =
   },
   ROOMCAST_DATA_DIR: { valid: [['/var/lib/roomcast', '/var/lib/roomcast']], invalid: ['data'] },
   ROOMCAST_AUDIO_DELAY_MS: { valid: [['0', 0], ['150', 150], ['2000', 2000]], invalid: ['-1', '2001', '0.5', '100ms'] },
+  ROOMCAST_ROOM_NAME: { valid: [['Main hall', 'Main hall'], ['  Salle B ', 'Salle B'], ['Saal 3 — Bühne', 'Saal 3 — Bühne']], invalid: ['x'.repeat(61), 'two\nlines'] },
+  ROOMCAST_SLATE_MESSAGE: { valid: [['Back at 14:00', 'Back at 14:00']], invalid: ['y'.repeat(81), 'tab\there'] },
+  ROOMCAST_SLATE_IMAGE: { valid: [['/data/slate.png', '/data/slate.png'], ['/data/Slate.JPG', '/data/Slate.JPG']], invalid: ['slate.png', '/data/slate.gif'] },
+  ROOMCAST_TEST_PATTERN: { valid: [['bars', 'bars'], ['avsync', 'avsync']], invalid: ['smpte'] },
 };
 
 describe('each variable', () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '../../common/config/load.js';
 import type { Destination } from '../../common/destination.js';
 import type { PipelinePlan } from '../../device/pipeline/plan.js';
-import { quote, renderCore, renderDestination, type RenderedPipeline } from '../../device/pipeline/render.js';
+import { alsaCardPath, CHANNELS, quote, renderCore, renderDestination, renderSlate, renderSources, SOURCE_NAMES, type RenderedPipeline } from '../../device/pipeline/render.js';
 import { parseLaunch, unquote, type LaunchElement } from '../helpers/launch.js';
 
 const YT_KEY = 'abcd-efgh-ijkl-mnop-qrst';
@@ -83,6 +83,13 @@ function branch(branches: LaunchElement[][], first: string): string[] {
 const VIDEO_CAPS = 'width=1280,height=720,framerate=30/1';
 const MUX_LATENCY = '500000000';
 
+/** The source pipelines of a plan, parsed. */
+function sourcesOf(over: PlanOverrides = {}): { feeds: { video: boolean; audio: boolean }; requires: string[]; branches: LaunchElement[][] }[] {
+  return renderSources(makePlan(over)).map((s) => ({ feeds: s.feeds, requires: s.requires, branches: parseLaunch(s.launch) }));
+}
+
+const RAW = 'video/x-raw,format=I420,width=1280,height=720,pixel-aspect-ratio=1/1,colorimetry=bt601';
+
 describe('core: video', () => {
   it('x264 has a fixed keyframe interval, constant bitrate and main profile', () => {
     const b = launchOf({ video: { keyframeInterval: 50, bitrateKbps: 3000 } });
@@ -92,11 +99,8 @@ describe('core: video', () => {
     assert.equal(x264['pass'], 'cbr');
     const options = unquote(x264['option-string'] ?? '').split(':');
     for (const o of ['scenecut=0', 'nal-hrd=cbr', 'filler=1']) assert.ok(options.includes(o), `option-string lacks ${o}: ${options.join(':')}`);
-    const chain = branch(b, 'videotestsrc');
-    const at = chain.indexOf('x264enc');
-    assert.deepEqual(chain.slice(at - 2, at + 2), ['videorate', `video/x-raw,format=I420,${VIDEO_CAPS},pixel-aspect-ratio=1/1`, 'x264enc', 'video/x-h264,profile=main']);
+    assert.deepEqual(branch(b, 'input-selector').slice(0, 2), ['input-selector', 'x264enc']);
     assert.deepEqual(all(b, 'v4l2h264enc'), []);
-    assert.equal(core().names.videorate, only(b, 'videorate')['name']);
   });
 
   it('v4l2h264enc gets bitrate and keyframe period through extra-controls', () => {
@@ -104,80 +108,156 @@ describe('core: video', () => {
     const controls = unquote(only(b, 'v4l2h264enc')['extra-controls'] ?? '').split(',');
     assert.equal(controls[0], 'controls');
     for (const c of ['video_bitrate_mode=1', 'video_bitrate=2500000', 'h264_i_frame_period=60', 'repeat_sequence_header=1']) assert.ok(controls.includes(c), `extra-controls lacks ${c}`);
-    const chain = branch(b, 'videotestsrc');
+    const chain = branch(b, 'input-selector');
     assert.equal(chain[chain.indexOf('v4l2h264enc') + 1], 'video/x-h264,profile=main,level=(string)4');
     assert.deepEqual(all(b, 'x264enc'), []);
-    assert.equal(only(b, 'videorate')['name'], 'vrate');
   });
 
-  it('the test pattern is a live videotestsrc with a clock overlay', () => {
-    const b = launchOf();
-    assert.equal(only(b, 'videotestsrc')['is-live'], 'true');
-    assert.deepEqual(branch(b, 'videotestsrc').slice(0, 3), ['videotestsrc', `video/x-raw,${VIDEO_CAPS}`, 'timeoverlay']);
-    assert.equal(only(b, 'timeoverlay')['font-desc'], '"Sans 24"');
+  it('reads the camera and the slate channels at the exact raw caps, into one selector (camera first)', () => {
+    const r = core();
+    const b = parseLaunch(r.launch);
+    const srcs = all(b, 'intervideosrc');
+    assert.deepEqual(srcs.map((e) => e.props['channel']), [CHANNELS.camera, CHANNELS.slate]);
+    assert.deepEqual(branch(b, 'intervideosrc'), ['intervideosrc', `${RAW},framerate=30/1`, 'slatesel.sink_0']);
+    assert.equal(r.names.selector, 'slatesel');
+    assert.equal(only(b, 'input-selector')['name'], 'slatesel');
+    for (const absent of ['videotestsrc', 'v4l2src', 'audiotestsrc']) assert.deepEqual(all(b, absent), [], `${absent} belongs in a source pipeline`);
   });
 
-  it('a Pi camera is captured with libcamerasrc as NV12', () => {
-    const b = launchOf({ video: { input: { kind: 'libcamera' } } });
-    assert.deepEqual(branch(b, 'libcamerasrc').slice(0, 3), ['libcamerasrc', `video/x-raw,${VIDEO_CAPS},format=NV12`, 'videoconvert']);
-  });
-
-  it('MJPEG capture is decoded with jpegdec', () => {
-    const b = launchOf({ video: { input: { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' } } });
-    assert.deepEqual(branch(b, 'v4l2src').slice(0, 4), ['v4l2src', `image/jpeg,${VIDEO_CAPS}`, 'jpegdec', 'videoconvert']);
-    assert.equal(only(b, 'v4l2src')['device'], '/dev/video0');
-    assert.equal(only(b, 'v4l2src')['do-timestamp'], 'true');
-  });
-
-  it('raw capture goes straight to conversion', () => {
-    const b = launchOf({ video: { input: { kind: 'v4l2', device: '/dev/video2', format: 'raw' } } });
-    assert.deepEqual(branch(b, 'v4l2src').slice(0, 3), ['v4l2src', `video/x-raw,${VIDEO_CAPS}`, 'videoconvert']);
-    assert.equal(only(b, 'v4l2src')['device'], '/dev/video2');
-    assert.deepEqual(all(b, 'jpegdec'), []);
-  });
-
-  it('passthrough has no encoder and no videorate', () => {
-    const r = core({ video: { input: { kind: 'v4l2', device: '/dev/video0', format: 'h264' }, encoder: 'passthrough' } });
+  it('passthrough captures in the core, with no encoder, no selector and no slate', () => {
+    const plan = { video: { input: { kind: 'v4l2', device: '/dev/video0', format: 'h264' }, encoder: 'passthrough', slate: null } } as const;
+    const r = core(plan);
     const b = parseLaunch(r.launch);
     assert.deepEqual(branch(b, 'v4l2src'), ['v4l2src', `video/x-h264,${VIDEO_CAPS}`, 'h264parse', 'h264parse', 'tee']);
-    for (const absent of ['x264enc', 'v4l2h264enc', 'videorate', 'videoconvert']) assert.deepEqual(all(b, absent), [], absent);
-    assert.equal(r.names.videorate, null);
+    for (const absent of ['x264enc', 'v4l2h264enc', 'videoconvert', 'input-selector', 'intervideosrc']) assert.deepEqual(all(b, absent), [], absent);
+    assert.equal(r.names.selector, null);
+    assert.equal(renderSlate(makePlan(plan)), null);
+    assert.deepEqual(sourcesOf({ ...plan, audio: { input: { kind: 'test' } } }).map((s) => s.feeds), [{ video: false, audio: true }]);
   });
 
   it('the encoded video is parsed with in-band SPS/PPS and teed', () => {
-    const chain = parseLaunch(core().launch)[0] ?? [];
-    assert.deepEqual(chain.slice(-2), [
-      { factory: 'h264parse', props: { 'config-interval': '-1' } },
-      { factory: 'tee', props: { name: 'vtee', 'allow-not-linked': 'true' } },
-    ]);
+    const chain = branch(parseLaunch(core().launch), 'input-selector');
+    assert.deepEqual(chain.slice(-2), ['h264parse', 'tee']);
+    const b = parseLaunch(core().launch);
+    assert.deepEqual(all(b, 'h264parse')[0]?.props, { 'config-interval': '-1' });
   });
 });
 
 describe('core: audio', () => {
-  it('silence is a silent audiotestsrc encoded to AAC at the planned bitrate', () => {
+  it('reads the microphone channel with a 10 ms period, meters and encodes it to AAC at the planned bitrate', () => {
     const b = launchOf({ audio: { bitrateKbps: 160 } });
-    assert.equal(only(b, 'audiotestsrc')['wave'], 'silence');
-    assert.deepEqual(branch(b, 'audiotestsrc'), ['audiotestsrc', 'audioconvert', 'audioresample', 'audiorate', 'audio/x-raw,rate=48000,channels=2', 'level', 'voaacenc', 'aacparse', 'tee']);
+    assert.deepEqual(only(b, 'interaudiosrc'), { channel: CHANNELS.mic, 'buffer-time': '200000000', 'latency-time': '10000000', 'period-time': '10000000' });
+    assert.deepEqual(branch(b, 'interaudiosrc'), ['interaudiosrc', 'audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2', 'level', 'voaacenc', 'aacparse', 'tee']);
     assert.equal(only(b, 'voaacenc')['bitrate'], '160000');
     assert.deepEqual(all(b, 'tee').map((e) => e.props['name']), ['vtee', 'atee']);
-  });
-
-  it('an ALSA device is quoted and does not provide the clock', () => {
-    const alsa = only(launchOf({ audio: { input: { kind: 'alsa', device: 'hw:CARD=Device,DEV=0' } } }), 'alsasrc');
-    assert.equal(alsa['device'], '"hw:CARD=Device,DEV=0"');
-    assert.equal(alsa['provide-clock'], 'false');
   });
 
   it('has no audiomixer without an audio delay', () => {
     assert.deepEqual(all(launchOf({ audioDelayMs: 0 }), 'audiomixer'), []);
   });
 
-  it('delays audio with an audiomixer pad offset in nanoseconds, before the encoder', () => {
+  it('delays audio with an audiomixer pad offset in nanoseconds, after the meter, before the encoder', () => {
     const b = launchOf({ audioDelayMs: 150 });
     assert.equal(only(b, 'audiomixer')['sink_0::offset'], '150000000');
-    const chain = branch(b, 'audiotestsrc');
+    const chain = branch(b, 'interaudiosrc');
     assert.equal(chain[chain.indexOf('audiomixer') + 1], 'voaacenc');
-    assert.ok(chain.indexOf('level') < chain.indexOf('audiomixer'), 'the meter reads the microphone before the delay');
+    assert.ok(chain.indexOf('level') < chain.indexOf('audiomixer'), 'the meter reads the sound before the delay');
+  });
+});
+
+describe('source pipelines', () => {
+  it('the camera and the microphone are separate pipelines, each with a fault point, into their channels', () => {
+    const [video, audio, ...rest] = sourcesOf({ audio: { input: { kind: 'test' } } });
+    assert.deepEqual(rest, []);
+    assert.deepEqual(video?.feeds, { video: true, audio: false });
+    assert.deepEqual(audio?.feeds, { video: false, audio: true });
+    const v = video?.branches[0]?.map((e) => e.factory) ?? [];
+    assert.deepEqual(v.slice(-6), ['identity', 'videorate', 'videoconvert', 'videoscale', RAW, 'intervideosink']);
+    const vb = video?.branches ?? [];
+    assert.deepEqual(only(vb, 'identity'), { name: SOURCE_NAMES.videoFault });
+    assert.deepEqual(only(vb, 'videorate'), { name: SOURCE_NAMES.videoCounter, 'drop-only': 'true', 'max-rate': '30' });
+    assert.deepEqual(only(vb, 'intervideosink'), { channel: CHANNELS.camera, sync: 'false' });
+    const ab = audio?.branches ?? [];
+    assert.deepEqual(only(ab, 'identity'), { name: SOURCE_NAMES.audioFault });
+    assert.deepEqual(only(ab, 'interaudiosink'), { channel: CHANNELS.mic, sync: 'false' });
+  });
+
+  it('the test pattern is a live videotestsrc with a clock overlay; the test tone a quiet 440 Hz sine', () => {
+    const [video, audio] = sourcesOf({ audio: { input: { kind: 'test' } } });
+    const vb = video?.branches ?? [];
+    assert.equal(only(vb, 'videotestsrc')['is-live'], 'true');
+    assert.equal(only(vb, 'videotestsrc')['name'], SOURCE_NAMES.testVideo);
+    assert.deepEqual(branch(vb, 'videotestsrc').slice(0, 3), ['videotestsrc', `video/x-raw,${VIDEO_CAPS}`, 'timeoverlay']);
+    assert.deepEqual(only(audio?.branches ?? [], 'audiotestsrc'), { 'is-live': 'true', wave: 'sine', freq: '440', volume: '0.05' });
+  });
+
+  it('the A/V sync pattern flashes once a second and beeps on the same clock, in one pipeline', () => {
+    const sources = sourcesOf({ audio: { input: { kind: 'test' } }, testPattern: 'avsync' });
+    assert.equal(sources.length, 1);
+    assert.deepEqual(sources[0]?.feeds, { video: true, audio: true });
+    const b = sources[0]?.branches ?? [];
+    assert.equal(only(b, 'videotestsrc')['pattern'], 'blink');
+    assert.deepEqual(branch(b, 'videotestsrc').slice(0, 2), ['videotestsrc', 'video/x-raw,width=1280,height=720,framerate=1/1']);
+    assert.equal(only(b, 'audiotestsrc')['wave'], 'ticks');
+  });
+
+  it('silence (ROOMCAST_AUDIO_SOURCE=none) needs no source: the core\'s channel sends silence by itself', () => {
+    assert.deepEqual(sourcesOf().map((s) => s.feeds), [{ video: true, audio: false }]);
+  });
+
+  it('an ALSA device is quoted, does not provide the clock, and waits for its card to exist', () => {
+    const [, audio] = sourcesOf({ audio: { input: { kind: 'alsa', device: 'hw:CARD=Device,DEV=0' } } });
+    const alsa = only(audio?.branches ?? [], 'alsasrc');
+    assert.equal(alsa['device'], '"hw:CARD=Device,DEV=0"');
+    assert.equal(alsa['provide-clock'], 'false');
+    assert.deepEqual(audio?.requires, ['/proc/asound/Device']);
+    assert.equal(alsaCardPath('plughw:1,0'), '/proc/asound/card1');
+    assert.equal(alsaCardPath('default'), null);
+  });
+
+  it('a Pi camera is captured with libcamerasrc as NV12, and brought to NV12 BT.709', () => {
+    const [video] = sourcesOf({ video: { input: { kind: 'libcamera' }, raw: { format: 'NV12', colorimetry: 'bt709' } } });
+    const chain = branch(video?.branches ?? [], 'libcamerasrc');
+    assert.deepEqual(chain.slice(0, 3), ['libcamerasrc', `video/x-raw,${VIDEO_CAPS},format=NV12`, 'identity']);
+    assert.ok(chain.includes('video/x-raw,format=NV12,width=1280,height=720,pixel-aspect-ratio=1/1,colorimetry=bt709'));
+  });
+
+  it('MJPEG capture is decoded with jpegdec; a V4L2 camera is waited for while its node is gone', () => {
+    const [video] = sourcesOf({ video: { input: { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' } } });
+    const b = video?.branches ?? [];
+    assert.deepEqual(branch(b, 'v4l2src').slice(0, 4), ['v4l2src', `image/jpeg,${VIDEO_CAPS}`, 'jpegdec', 'identity']);
+    assert.equal(only(b, 'v4l2src')['device'], '/dev/video0');
+    assert.equal(only(b, 'v4l2src')['do-timestamp'], 'true');
+    assert.deepEqual(video?.requires, ['/dev/video0']);
+  });
+
+  it('raw capture goes straight to the fault point', () => {
+    const [video] = sourcesOf({ video: { input: { kind: 'v4l2', device: '/dev/video2', format: 'raw' } } });
+    assert.deepEqual(branch(video?.branches ?? [], 'v4l2src').slice(0, 3), ['v4l2src', `video/x-raw,${VIDEO_CAPS}`, 'identity']);
+    assert.deepEqual(all(video?.branches ?? [], 'jpegdec'), []);
+  });
+});
+
+describe('slate', () => {
+  it('is one frame of a dark background with the room name and message, at the camera\'s exact caps', () => {
+    const b = parseLaunch(renderSlate(makePlan()) ?? '');
+    assert.equal(only(b, 'videotestsrc')['num-buffers'], '1');
+    assert.deepEqual(all(b, 'textoverlay').map((e) => unquote(e.props['text'] ?? '')), ['Main hall', "We'll be right back"]);
+    assert.deepEqual(branch(b, 'videotestsrc').slice(-3), ['videoconvert', RAW, 'intervideosink']);
+    assert.deepEqual(only(b, 'intervideosink'), { channel: CHANNELS.slate, sync: 'false' });
+  });
+
+  it('uses a configured picture, scaled to fit with borders, text on a shaded band', () => {
+    const b = parseLaunch(renderSlate(makePlan({ video: { slate: { roomName: 'Room "B"', message: '', image: '/data/slate.png' } } })) ?? '');
+    assert.equal(only(b, 'filesrc')['location'], '/data/slate.png');
+    assert.equal(only(b, 'videoscale')['add-borders'], 'true');
+    const text = only(b, 'textoverlay');
+    assert.equal(unquote(text['text'] ?? ''), 'Room "B"');
+    assert.equal(text['shaded-background'], 'true');
+  });
+
+  it('without a room name or message, is the background alone', () => {
+    assert.deepEqual(all(parseLaunch(renderSlate(makePlan({ video: { slate: { roomName: '', message: '', image: null } } })) ?? ''), 'textoverlay'), []);
   });
 });
 
@@ -231,7 +311,7 @@ describe('core: fan-out to the destinations', () => {
     const r = core({ destinations: [], recorder: { dir: '/data', segmentSeconds: 60, filePrefix: 'roomcast-x' } });
     for (const absent of ['tcpserversink', 'flvmux', 'flv.', 'rtmp2sink']) assert.ok(!r.launch.includes(absent), absent);
     assert.deepEqual(r.secretProperties, {});
-    assert.deepEqual(r.names, { videorate: 'vrate', fanout: null, rtmpSink: null, recorder: 'rec' });
+    assert.deepEqual(r.names, { fanout: null, rtmpSink: null, recorder: 'rec', selector: 'slatesel' });
   });
 });
 
@@ -299,7 +379,7 @@ describe('relay (renderDestination)', () => {
     assert.equal(sink['sync'], 'false');
     assert.equal(sink['async-connect'], 'true');
     assert.equal(sink['name'], 'rtmp');
-    assert.deepEqual(r.names, { videorate: null, fanout: null, rtmpSink: 'rtmp', recorder: null });
+    assert.deepEqual(r.names, { fanout: null, rtmpSink: 'rtmp', recorder: null, selector: null });
   });
 
   for (const d of THREE) {
