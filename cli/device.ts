@@ -4,6 +4,7 @@ import { DeviceAgent } from '../device/agent.js';
 import { detectHardware } from '../device/hardware/detect.js';
 import { hostPaths } from '../device/hardware/paths.js';
 import { prewarmHosts } from '../device/pipeline/host-process.js';
+import { listenForTestControls } from '../device/test-control.js';
 import { configOrExit } from './config-or-exit.js';
 
 /** `roomcast device`: the box agent, until SIGTERM/SIGINT. */
@@ -18,6 +19,7 @@ export async function runDevice(env: Env): Promise<void> {
   log.info('hardware', { board: hardware.board, cameras: hardware.cameras, microphones: hardware.microphones, hardwareEncoder: hardware.hardwareEncoder });
   const agent = new DeviceAgent({ config, hardware, logger: log });
   agent.start();
+  listenForTestControls(agent, log);
   if (!config.autostart) log.info('idle: set ROOMCAST_AUTOSTART=true to go live at start');
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {

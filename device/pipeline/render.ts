@@ -53,7 +53,12 @@ function caps(media: string, fields: Record<string, string | number>): string {
 
 /** Names the host looks up in source pipelines. */
 export const SOURCE_NAMES = {
-  /** An identity on each source's path: setting its error-after makes GStreamer fail the source for real (fault injection). */
+  /**
+   * A capsfilter (caps ANY, so it does nothing) on each source's path. Fault
+   * injection sets caps no source can produce: the source element itself then
+   * fails negotiation and posts a real streaming error, as a camera does when
+   * its driver gives up.
+   */
   videoFault: 'vfault',
   audioFault: 'afault',
   /** Counts the camera's frames (videorate, dropping only above the frame rate), for fps and stall detection. */
@@ -203,7 +208,7 @@ function videoSourceChain(plan: PipelinePlan): string {
   const v = plan.video;
   return chain([
     ...videoCapture(v.input, v, plan.testPattern),
-    el('identity', { name: SOURCE_NAMES.videoFault }),
+    el('capsfilter', { name: SOURCE_NAMES.videoFault }),
     el('videorate', { name: SOURCE_NAMES.videoCounter, 'drop-only': true, 'max-rate': v.framerate }),
     el('videoconvert'),
     el('videoscale'),
@@ -216,7 +221,7 @@ function videoSourceChain(plan: PipelinePlan): string {
 function audioSourceChain(plan: PipelinePlan): string | null {
   const capture = audioCapture(plan.audio.input, plan.testPattern);
   if (capture.length === 0) return null;
-  return chain([...capture, el('identity', { name: SOURCE_NAMES.audioFault }), el('audioconvert'), el('audioresample'), audioCaps(plan.audio), el('interaudiosink', { channel: CHANNELS.mic, sync: false })]);
+  return chain([...capture, el('capsfilter', { name: SOURCE_NAMES.audioFault }), el('audioconvert'), el('audioresample'), audioCaps(plan.audio), el('interaudiosink', { channel: CHANNELS.mic, sync: false })]);
 }
 
 /**

@@ -72,9 +72,12 @@ export class SourceRunner {
   private onBus(p: Pipeline, msg: BusMessage): void {
     if (p !== this.pipeline) return;
     switch (msg.type) {
-      case 'error':
-        this.fail(`${msg._src_element_name}: ${msg.message ?? 'error'}`);
+      case 'error': {
+        // Streaming errors say why only in their debug text: "... reason not-negotiated (-4)".
+        const why = typeof msg['debug'] === 'string' ? /reason ([a-z-]+)/.exec(msg['debug'])?.[1] : undefined;
+        this.fail(`${msg._src_element_name}: ${msg.message ?? 'error'}${why ? ` (${why})` : ''}`);
         break;
+      }
       case 'eos':
         this.fail('the source ended');
         break;
@@ -108,12 +111,16 @@ export class SourceRunner {
     }
   }
 
-  /** Makes the source fail for real: its identity element errors on the next buffer, as a driver error would. */
+  /**
+   * Makes the source fail for real: its fault capsfilter is given caps no
+   * source produces, so the source element stops with a not-negotiated
+   * streaming error on the bus, as a camera does when its driver gives up.
+   */
   injectFault(feed: SourceFeed): boolean {
     if (!this.spec.feeds[feed]) return false;
-    const identity = this.pipeline?.findChild(feed === 'video' ? SOURCE_NAMES.videoFault : SOURCE_NAMES.audioFault);
-    if (!identity) return false;
-    identity['error-after'] = 1;
+    const filter = this.pipeline?.findChild(feed === 'video' ? SOURCE_NAMES.videoFault : SOURCE_NAMES.audioFault);
+    if (!filter) return false;
+    filter['caps'] = 'application/x-roomcast-fault';
     return true;
   }
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { TestControl } from '../../device/test-control.js';
 import { Managed } from '../../testbed/process.js';
 
 export const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
@@ -23,10 +24,12 @@ export class AgentProcess {
   /**
    * `trustCa`: run it in a private mount namespace where the system CA bundle is this file only.
    * `tmpfs`: run it in a private mount namespace with a small tmpfs at this path (a disk to fill).
+   * `control`: give it an IPC channel for test controls (see device/test-control.ts).
    */
-  static start(env: Record<string, string>, opts: { trustCa?: string; tmpfs?: { path: string; size: string }; args?: string[] } = {}): AgentProcess {
+  static start(env: Record<string, string>, opts: { trustCa?: string; tmpfs?: { path: string; size: string }; args?: string[]; control?: boolean } = {}): AgentProcess {
     const args = opts.args ?? ['device'];
     const fullEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', ...env };
+    if (opts.control) return new AgentProcess(new Managed(spawn(process.execPath, [CLI, ...args], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })));
     if (opts.tmpfs) {
       const script = 'mkdir -p "$1" && mount -t tmpfs -o "size=$2" tmpfs "$1" && shift 2 && exec "$@"';
       return new AgentProcess(new Managed(spawn('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'sh', opts.tmpfs.path, opts.tmpfs.size, process.execPath, CLI, ...args], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] })));
@@ -37,6 +40,12 @@ export class AgentProcess {
       return new AgentProcess(new Managed(spawn('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'sh', opts.trustCa, process.execPath, CLI, ...args], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] })));
     }
     return new AgentProcess(new Managed(spawn(process.execPath, [CLI, ...args], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] })));
+  }
+
+  /** Sends a test control over the IPC channel (started with `control`). */
+  control(msg: TestControl): void {
+    if (!this.proc.child.send) throw new Error('the agent was started without control: true');
+    this.proc.child.send(msg);
   }
 
   lines(): LogLine[] {

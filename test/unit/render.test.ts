@@ -172,13 +172,13 @@ describe('source pipelines', () => {
     assert.deepEqual(video?.feeds, { video: true, audio: false });
     assert.deepEqual(audio?.feeds, { video: false, audio: true });
     const v = video?.branches[0]?.map((e) => e.factory) ?? [];
-    assert.deepEqual(v.slice(-6), ['identity', 'videorate', 'videoconvert', 'videoscale', RAW, 'intervideosink']);
+    assert.deepEqual(v.slice(-6), ['capsfilter', 'videorate', 'videoconvert', 'videoscale', RAW, 'intervideosink']);
     const vb = video?.branches ?? [];
-    assert.deepEqual(only(vb, 'identity'), { name: SOURCE_NAMES.videoFault });
+    assert.deepEqual(only(vb, 'capsfilter'), { name: SOURCE_NAMES.videoFault });
     assert.deepEqual(only(vb, 'videorate'), { name: SOURCE_NAMES.videoCounter, 'drop-only': 'true', 'max-rate': '30' });
     assert.deepEqual(only(vb, 'intervideosink'), { channel: CHANNELS.camera, sync: 'false' });
     const ab = audio?.branches ?? [];
-    assert.deepEqual(only(ab, 'identity'), { name: SOURCE_NAMES.audioFault });
+    assert.deepEqual(only(ab, 'capsfilter'), { name: SOURCE_NAMES.audioFault });
     assert.deepEqual(only(ab, 'interaudiosink'), { channel: CHANNELS.mic, sync: 'false' });
   });
 
@@ -218,14 +218,14 @@ describe('source pipelines', () => {
   it('a Pi camera is captured with libcamerasrc as NV12, and brought to NV12 BT.709', () => {
     const [video] = sourcesOf({ video: { input: { kind: 'libcamera' }, raw: { format: 'NV12', colorimetry: 'bt709' } } });
     const chain = branch(video?.branches ?? [], 'libcamerasrc');
-    assert.deepEqual(chain.slice(0, 3), ['libcamerasrc', `video/x-raw,${VIDEO_CAPS},format=NV12`, 'identity']);
+    assert.deepEqual(chain.slice(0, 3), ['libcamerasrc', `video/x-raw,${VIDEO_CAPS},format=NV12`, 'capsfilter']);
     assert.ok(chain.includes('video/x-raw,format=NV12,width=1280,height=720,pixel-aspect-ratio=1/1,colorimetry=bt709'));
   });
 
   it('MJPEG capture is decoded with jpegdec; a V4L2 camera is waited for while its node is gone', () => {
     const [video] = sourcesOf({ video: { input: { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' } } });
     const b = video?.branches ?? [];
-    assert.deepEqual(branch(b, 'v4l2src').slice(0, 4), ['v4l2src', `image/jpeg,${VIDEO_CAPS}`, 'jpegdec', 'identity']);
+    assert.deepEqual(branch(b, 'v4l2src').slice(0, 4), ['v4l2src', `image/jpeg,${VIDEO_CAPS}`, 'jpegdec', 'capsfilter']);
     assert.equal(only(b, 'v4l2src')['device'], '/dev/video0');
     assert.equal(only(b, 'v4l2src')['do-timestamp'], 'true');
     assert.deepEqual(video?.requires, ['/dev/video0']);
@@ -233,7 +233,7 @@ describe('source pipelines', () => {
 
   it('raw capture goes straight to the fault point', () => {
     const [video] = sourcesOf({ video: { input: { kind: 'v4l2', device: '/dev/video2', format: 'raw' } } });
-    assert.deepEqual(branch(video?.branches ?? [], 'v4l2src').slice(0, 3), ['v4l2src', `video/x-raw,${VIDEO_CAPS}`, 'identity']);
+    assert.deepEqual(branch(video?.branches ?? [], 'v4l2src').slice(0, 3), ['v4l2src', `video/x-raw,${VIDEO_CAPS}`, 'capsfilter']);
     assert.deepEqual(all(video?.branches ?? [], 'jpegdec'), []);
   });
 });
