@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../common/config/load.js';
 import { planPipeline } from '../device/pipeline/plan.js';
-import { renderCore, renderDestination } from '../device/pipeline/render.js';
+import { renderCore, renderDestination, renderSlate, renderSources } from '../device/pipeline/render.js';
 import { detectHardware } from '../device/hardware/detect.js';
 import { hostPaths } from '../device/hardware/paths.js';
 import { hasVideoTag } from '../testbed/flv.js';
@@ -49,7 +49,11 @@ function words(launch: string): string[] {
   return out;
 }
 
-/** The agent's two pipelines for this config (core and the one relay), on a fixed port, with the URL inline. */
+/**
+ * The agent's pipelines for this config on a fixed port, with the URL inline:
+ * the core host's (core, sources and slate, one gst-launch-1.0 pipeline: the
+ * inter channels work inside one process) and the one relay.
+ */
 async function baselineLaunches(env: Record<string, string>): Promise<[string[], string[]]> {
   const loaded = loadConfig(env);
   if (!loaded.ok) throw loaded.error;
@@ -58,7 +62,8 @@ async function baselineLaunches(env: Record<string, string>): Promise<[string[],
   const destination = planned.plan.destinations[0];
   if (!destination) throw new Error('no destination');
   const port = await freePort();
-  return [words(renderCore(planned.plan, { fanoutPort: port }).launch), words(renderDestination(destination, port, { inlineSecrets: true }).launch)];
+  const coreHost = [renderCore(planned.plan, { fanoutPort: port }).launch, ...renderSources(planned.plan).map((s) => s.launch), renderSlate(planned.plan) ?? ''].join('  ');
+  return [words(coreHost), words(renderDestination(destination, port, { inlineSecrets: true }).launch)];
 }
 
 async function once(side: Side, ingest: NginxRtmp, dir: string, seconds: number, n: number): Promise<Run> {

@@ -158,10 +158,10 @@ export class DeviceAgent {
     return true;
   }
 
-  /** Test control: the test pattern's picture (2 black, 3 white). */
-  setTestPattern(pattern: number): boolean {
+  /** Test control: the flash test pattern white or black (ROOMCAST_TEST_PATTERN=flash). */
+  setFlash(on: boolean): boolean {
     if (!this.host) return false;
-    this.host.send({ type: 'test-pattern', pattern });
+    this.host.send({ type: 'test-flash', on });
     return true;
   }
 

@@ -7,13 +7,13 @@ import type { DeviceAgent } from './agent.js';
  * does). They act through the real paths: a fault makes GStreamer fail the
  * source, as an unplugged camera does.
  */
-export type TestControl = { type: 'inject-fault'; feed: 'video' | 'audio' } | { type: 'test-pattern'; pattern: number };
+export type TestControl = { type: 'inject-fault'; feed: 'video' | 'audio' } | { type: 'test-flash'; on: boolean };
 
 export function parseTestControl(msg: unknown): TestControl | null {
   if (typeof msg !== 'object' || msg === null) return null;
   const m = msg as Record<string, unknown>;
   if (m['type'] === 'inject-fault' && (m['feed'] === 'video' || m['feed'] === 'audio')) return { type: 'inject-fault', feed: m['feed'] };
-  if (m['type'] === 'test-pattern' && typeof m['pattern'] === 'number' && Number.isInteger(m['pattern']) && m['pattern'] >= 0 && m['pattern'] <= 25) return { type: 'test-pattern', pattern: m['pattern'] };
+  if (m['type'] === 'test-flash' && typeof m['on'] === 'boolean') return { type: 'test-flash', on: m['on'] };
   return null;
 }
 
@@ -28,7 +28,7 @@ export function listenForTestControls(agent: DeviceAgent, log: Logger): void {
       log.warn('test control dropped: not understood', { dropped });
       return;
     }
-    const done = control.type === 'inject-fault' ? agent.injectFault(control.feed) : agent.setTestPattern(control.pattern);
+    const done = control.type === 'inject-fault' ? agent.injectFault(control.feed) : agent.setFlash(control.on);
     if (!done) log.warn('test control ignored: not live', { control: control.type });
   });
   // The channel must not keep the agent alive after SIGTERM.

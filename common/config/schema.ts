@@ -143,12 +143,12 @@ function slateText(max: number) {
   };
 }
 
-export type TestPattern = 'bars' | 'avsync';
+export type TestPattern = 'bars' | 'avsync' | 'flash';
 
 function testPattern(raw: string): TestPattern {
   const v = raw.trim();
-  if (v === 'bars' || v === 'avsync') return v;
-  throw new Error(`"${raw}" is not bars or avsync`);
+  if (v === 'bars' || v === 'avsync' || v === 'flash') return v;
+  throw new Error(`"${raw}" is not bars, avsync or flash`);
 }
 
 export const SCHEMA = {
@@ -299,8 +299,8 @@ export const SCHEMA = {
   testPattern: field({
     env: 'ROOMCAST_TEST_PATTERN',
     default: 'bars',
-    values: 'bars, avsync',
-    doc: 'What the test sources send. bars: colour bars with a clock and a 440 Hz tone. avsync: a white flash and a beep together once a second, for measuring A/V sync at the far end.',
+    values: 'bars, avsync, flash',
+    doc: 'What the test sources send. bars: colour bars with a clock and a 440 Hz tone. avsync: a white flash and a beep together once a second, for measuring A/V sync at the far end. flash: black, turned white by a benchmark\'s test control, for timing capture to playback.',
     restarts: 'pipeline',
     parse: testPattern,
   }),

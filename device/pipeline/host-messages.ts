@@ -10,8 +10,8 @@ export type ToHost =
   | { type: 'start'; pipeline: RenderedPipeline; statsIntervalMs: number; fanoutPort?: number; sources?: SourcePipeline[]; slate?: string | null }
   /** Test control: make a source fail through GStreamer's own error path. */
   | { type: 'inject-fault'; feed: SourceFeed }
-  /** Test control: the test pattern's videotestsrc pattern (2 black, 3 white), for timing a frame to the ingest. */
-  | { type: 'test-pattern'; pattern: number }
+  /** Test control: the flash test pattern white or black, for timing a frame to the ingest. */
+  | { type: 'test-flash'; on: boolean }
   /** Send EOS, let the recorder finalise and the RTMP sessions close, then exit. */
   | { type: 'stop'; deadlineMs: number };
 

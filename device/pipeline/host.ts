@@ -210,8 +210,8 @@ process.on('message', (msg: ToHost) => {
     case 'inject-fault':
       if (!runners.some((r) => r.injectFault(msg.feed))) send({ type: 'warning', element: 'host', message: `no running ${msg.feed} source to fail` });
       break;
-    case 'test-pattern':
-      if (!runners.some((r) => r.setTestPattern(msg.pattern))) send({ type: 'warning', element: 'host', message: 'no test pattern to change' });
+    case 'test-flash':
+      if (!runners.some((r) => r.setFlash(msg.on))) send({ type: 'warning', element: 'host', message: 'no test pattern to flash' });
       break;
     case 'stop':
       stop(msg.deadlineMs);

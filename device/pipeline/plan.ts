@@ -47,7 +47,7 @@ export interface PipelinePlan {
   };
   audio: { input: AudioInput; bitrateKbps: number; rate: 48000; channels: 2 };
   /** What test sources send (ROOMCAST_TEST_PATTERN). */
-  testPattern: 'bars' | 'avsync';
+  testPattern: 'bars' | 'avsync' | 'flash';
   /** Audio is delayed by this much against video (ROOMCAST_AUDIO_DELAY_MS). */
   audioDelayMs: number;
   destinations: Destination[];

@@ -51,6 +51,9 @@ function caps(media: string, fields: Record<string, string | number>): string {
   return [media, ...Object.entries(fields).map(([k, v]) => `${k}=${v}`)].join(',');
 }
 
+/** The flash pattern's colours (ARGB; exact in the float the binding passes numbers as). */
+export const FLASH_COLOURS = { off: 0xff000000, on: 0xfff0f100 } as const;
+
 /** Names the host looks up in source pipelines. */
 export const SOURCE_NAMES = {
   /**
@@ -63,7 +66,7 @@ export const SOURCE_NAMES = {
   audioFault: 'afault',
   /** Counts the camera's frames (videorate, dropping only above the frame rate), for fps and stall detection. */
   videoCounter: 'vcount',
-  /** The test pattern's videotestsrc, whose pattern a benchmark flips to measure latency. */
+  /** The test pattern's videotestsrc; with the flash pattern, a benchmark turns it white to time a frame to the ingest. */
   testVideo: 'vtest',
 } as const;
 
@@ -85,6 +88,8 @@ function videoCapture(input: VideoInput, v: PipelinePlan['video'], pattern: Pipe
     case 'test':
       // avsync: black and white by turns, changing on every whole second of the clock, as the ticks do.
       if (pattern === 'avsync') return [el('videotestsrc', { name: SOURCE_NAMES.testVideo, 'is-live': true, pattern: 'blink' }), caps('video/x-raw', { width: v.width, height: v.height, framerate: '1/1' })];
+      // flash: a solid colour, black until a test control sets it white.
+      if (pattern === 'flash') return [el('videotestsrc', { name: SOURCE_NAMES.testVideo, 'is-live': true, pattern: 'solid-color', 'foreground-color': FLASH_COLOURS.off }), caps('video/x-raw', size)];
       // A moving clock keeps the test picture from being a still image the encoder could starve.
       return [el('videotestsrc', { name: SOURCE_NAMES.testVideo, 'is-live': true, pattern: 'smpte' }), caps('video/x-raw', size), el('timeoverlay', { halignment: 'right', valignment: 'bottom', 'font-desc': 'Sans 24' })];
     case 'libcamera':

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { BusMessage, Pipeline } from 'gstreamer-superficial';
 import { backoffDelay } from '../backoff.js';
 import type { SourceFeed } from './host-messages.js';
-import { SOURCE_NAMES, type SourcePipeline } from './render.js';
+import { FLASH_COLOURS, SOURCE_NAMES, type SourcePipeline } from './render.js';
 
 /** A camera that delivers no frame for this long is lost (a hung driver, an HDMI dongle without signal). */
 export const FRAME_STALL_MS = 2000;
@@ -124,11 +124,11 @@ export class SourceRunner {
     return true;
   }
 
-  /** The test pattern's picture (a benchmark flips it to time a frame through to the ingest). */
-  setTestPattern(pattern: number): boolean {
+  /** The flash test pattern, white or black (a benchmark flips it to time a frame through to the ingest). */
+  setFlash(on: boolean): boolean {
     const src = this.pipeline?.findChild(SOURCE_NAMES.testVideo);
     if (!src) return false;
-    src['pattern'] = pattern;
+    src['foreground-color'] = on ? FLASH_COLOURS.on : FLASH_COLOURS.off;
     return true;
   }
 

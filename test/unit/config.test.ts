@@ -118,7 +118,7 @@ const CASES: Record<string, { valid: [string, unknown][]; invalid: string[] }> =
   ROOMCAST_ROOM_NAME: { valid: [['Main hall', 'Main hall'], ['  Salle B ', 'Salle B'], ['Saal 3 — Bühne', 'Saal 3 — Bühne']], invalid: ['x'.repeat(61), 'two\nlines'] },
   ROOMCAST_SLATE_MESSAGE: { valid: [['Back at 14:00', 'Back at 14:00']], invalid: ['y'.repeat(81), 'tab\there'] },
   ROOMCAST_SLATE_IMAGE: { valid: [['/data/slate.png', '/data/slate.png'], ['/data/Slate.JPG', '/data/Slate.JPG']], invalid: ['slate.png', '/data/slate.gif'] },
-  ROOMCAST_TEST_PATTERN: { valid: [['bars', 'bars'], ['avsync', 'avsync']], invalid: ['smpte'] },
+  ROOMCAST_TEST_PATTERN: { valid: [['bars', 'bars'], ['avsync', 'avsync'], ['flash', 'flash']], invalid: ['smpte'] },
 };
 
 describe('each variable', () => {
