@@ -3,7 +3,7 @@ import { stamp } from '../device/agent.js';
 import { detectHardware } from '../device/hardware/detect.js';
 import { hostPaths } from '../device/hardware/paths.js';
 import { planPipeline } from '../device/pipeline/plan.js';
-import { renderCore, renderDestination } from '../device/pipeline/render.js';
+import { renderCore, renderDestination, renderSlate, renderSources } from '../device/pipeline/render.js';
 import { configOrExit } from './config-or-exit.js';
 
 /** `roomcast probe`: what the box sees and what it would run. The launch line holds no stream key. */
@@ -12,11 +12,13 @@ export async function runProbe(env: Env, json: boolean): Promise<void> {
   const hw = await detectHardware(hostPaths(env));
   const planned = planPipeline(config, hw, { sessionStamp: stamp(new Date()) });
   const pipeline = planned.ok ? renderCore(planned.plan).launch : null;
+  const sources = planned.ok ? renderSources(planned.plan).map((s) => s.launch) : [];
+  const slate = planned.ok ? renderSlate(planned.plan) : null;
   // A relay's description is the same for every destination but for its URL, which it does not hold.
   const first = planned.ok ? planned.plan.destinations[0] : undefined;
   const relay = first ? renderDestination(first, 0).launch : null;
   if (json) {
-    const report = { board: hw.board, cameras: hw.cameras, microphones: hw.microphones, elements: [...hw.elements].sort(), hardwareEncoder: hw.hardwareEncoder, plan: planned.ok ? { choices: planned.plan.choices, destinations: planned.plan.destinations.map((d) => ({ id: d.id, url: d.display })) } : null, errors: planned.ok ? [] : planned.errors, pipeline, relay };
+    const report = { board: hw.board, cameras: hw.cameras, microphones: hw.microphones, elements: [...hw.elements].sort(), hardwareEncoder: hw.hardwareEncoder, plan: planned.ok ? { choices: planned.plan.choices, destinations: planned.plan.destinations.map((d) => ({ id: d.id, url: d.display })) } : null, errors: planned.ok ? [] : planned.errors, pipeline, sources, slate, relay };
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return;
   }
@@ -36,7 +38,13 @@ export async function runProbe(env: Env, json: boolean): Promise<void> {
     if (planned.plan.destinations.length === 0) lines.push('  (none)');
     for (const d of planned.plan.destinations) lines.push(`  ${d.id}: ${d.display}`);
     lines.push(`Recording:    ${planned.plan.recorder ? `${planned.plan.recorder.dir} (${planned.plan.recorder.segmentSeconds} s MPEG-TS segments)` : 'off'}`);
-    lines.push('Pipeline (capture, encode, record, serve the destinations):');
+    lines.push('Sources (each rebuilt alone when it fails):');
+    for (const source of sources) lines.push(`  ${source}`);
+    if (slate) {
+      lines.push('Slate (sent while the camera is lost):');
+      lines.push(`  ${slate}`);
+    }
+    lines.push('Pipeline (encode once, record, serve the destinations):');
     lines.push(`  ${pipeline ?? ''}`);
     if (relay) {
       lines.push('Relay (one process per destination; port chosen at start):');

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { DeviceConfig } from '../common/config/schema.js';
 import { destinationSecrets } from '../common/destination.js';
@@ -113,7 +114,11 @@ export class DeviceAgent {
    * reused stamp would overwrite the previous run's first segment.
    */
   private planSession(): { ok: true; plan: PipelinePlan } | { ok: false; errors: string[] } {
-    const config = this.recordingDisabled ? { ...this.deps.config, recordDir: null } : this.deps.config;
+    let config = this.recordingDisabled ? { ...this.deps.config, recordDir: null } : this.deps.config;
+    if (config.slateImage && !existsSync(config.slateImage)) {
+      this.log.warn('slate image not found: using the plain slate', { path: config.slateImage });
+      config = { ...config, slateImage: null };
+    }
     const planned = planPipeline(config, this.deps.hardware, { sessionStamp: this.nextStamp() });
     if (!planned.ok) this.setPhase('error', planned.errors.join('; '));
     return planned;
