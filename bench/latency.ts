@@ -10,7 +10,8 @@
  * the agent's IPC channel, which sets the videotestsrc pattern) and times
  * how long until the reader sees a white frame. That includes the capture
  * wait for the next frame, every hop in the box, the ingest, and the reader's
- * own receive and decode: it is an upper bound on capture-to-ingest.
+ * own receive and decode (one decoding thread: frame threads would each add
+ * a frame): it is an upper bound on capture-to-ingest.
  *
  * Baseline, side by side and timed the same way through the same reader: the
  * same test source, encoder settings and ingest in one plain GStreamer
@@ -39,7 +40,7 @@ class Reader {
   latest = { y: -1, at: 0 };
 
   constructor(url: string) {
-    const child = spawn('ffmpeg', ['-nostdin', '-v', 'error', '-fflags', 'nobuffer', '-flags', 'low_delay', '-probesize', '32768', '-analyzeduration', '0', '-i', url, '-an', '-vf', 'scale=8:8,format=gray', '-f', 'rawvideo', '-flush_packets', '1', 'pipe:1'], {
+    const child = spawn('ffmpeg', ['-nostdin', '-v', 'error', '-fflags', 'nobuffer', '-flags', 'low_delay', '-probesize', '32768', '-analyzeduration', '0', '-threads', '1', '-i', url, '-an', '-vf', 'scale=8:8,format=gray', '-f', 'rawvideo', '-flush_packets', '1', 'pipe:1'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = new Managed(child);

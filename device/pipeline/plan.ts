@@ -178,7 +178,7 @@ export function requiredElements(parts: { input: VideoInput | null; encoder: Vid
   if (parts.encoder === 'x264') els.push('x264enc');
   if (parts.encoder === 'v4l2h264enc') els.push('v4l2h264enc');
   if (parts.audio.kind === 'alsa') els.push('alsasrc');
-  if (parts.audioDelayMs > 0) els.push('audiomixer');
+  if (parts.audioDelayMs > 0 || parts.encoder !== 'passthrough') els.push('audiomixer');
   if (parts.destinations > 0) els.push('flvmux', 'flvdemux', 'tcpserversink', 'tcpclientsrc', 'rtmp2sink');
   if (parts.recording) els.push('splitmuxsink', 'mpegtsmux');
   return els;

@@ -173,11 +173,22 @@ const AUDIO_CHANNEL = { 'buffer-time': 200_000_000, 'latency-time': 10_000_000, 
 /** Frames the camera channel repeats the last picture before the host has switched to the slate. */
 const CAMERA_HOLD_NS = 5_000_000_000;
 
+/**
+ * A frame waits 0 to 1 frame in the camera channel before the core samples
+ * it, half a frame on average; sound waits about nothing in its channel. The
+ * sound is held back by that half frame, which centres the A/V offset on
+ * zero (measured at the ingest: -24 ms without it, see docs/benchmarks.md).
+ */
+export function channelCompensationNs(plan: PipelinePlan): number {
+  return plan.video.encoder === 'passthrough' ? 0 : Math.round(500_000_000 / plan.video.framerate);
+}
+
 function audioEncode(plan: PipelinePlan): string[] {
   const a = plan.audio;
   // A running-time offset on the mixer's input pad delays the audio; with one
   // input the mixer only re-times, it mixes nothing.
-  const delay = plan.audioDelayMs > 0 ? [el('audiomixer', { name: 'adelay', 'sink_0::offset': plan.audioDelayMs * 1_000_000 })] : [];
+  const delayNs = plan.audioDelayMs * 1_000_000 + channelCompensationNs(plan);
+  const delay = delayNs > 0 ? [el('audiomixer', { name: 'adelay', 'sink_0::offset': delayNs })] : [];
   // The meter reads what is sent, before any delay: peak and RMS per channel, 4 times a second.
   const meter = el('level', { name: 'meter', interval: 250_000_000, 'post-messages': true });
   return [el('interaudiosrc', { channel: CHANNELS.mic, ...AUDIO_CHANNEL }), audioCaps(a), meter, ...delay, el('voaacenc', { bitrate: a.bitrateKbps * 1000 }), el('aacparse')];

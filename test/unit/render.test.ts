@@ -147,18 +147,23 @@ describe('core: audio', () => {
   it('reads the microphone channel with a 10 ms period, meters and encodes it to AAC at the planned bitrate', () => {
     const b = launchOf({ audio: { bitrateKbps: 160 } });
     assert.deepEqual(only(b, 'interaudiosrc'), { channel: CHANNELS.mic, 'buffer-time': '200000000', 'latency-time': '10000000', 'period-time': '10000000' });
-    assert.deepEqual(branch(b, 'interaudiosrc'), ['interaudiosrc', 'audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2', 'level', 'voaacenc', 'aacparse', 'tee']);
+    assert.deepEqual(branch(b, 'interaudiosrc'), ['interaudiosrc', 'audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2', 'level', 'audiomixer', 'voaacenc', 'aacparse', 'tee']);
     assert.equal(only(b, 'voaacenc')['bitrate'], '160000');
     assert.deepEqual(all(b, 'tee').map((e) => e.props['name']), ['vtee', 'atee']);
   });
 
-  it('has no audiomixer without an audio delay', () => {
-    assert.deepEqual(all(launchOf({ audioDelayMs: 0 }), 'audiomixer'), []);
+  it('holds the sound back half a frame, the average wait of a frame in the camera channel', () => {
+    assert.equal(only(launchOf({ audioDelayMs: 0 }), 'audiomixer')['sink_0::offset'], '16666667');
+    assert.equal(only(launchOf({ audioDelayMs: 0, video: { framerate: 25 } }), 'audiomixer')['sink_0::offset'], '20000000');
+  });
+
+  it('has no audiomixer with passthrough (no channel) and no audio delay', () => {
+    assert.deepEqual(all(launchOf({ audioDelayMs: 0, video: { input: { kind: 'v4l2', device: '/dev/video0', format: 'h264' }, encoder: 'passthrough', slate: null } }), 'audiomixer'), []);
   });
 
   it('delays audio with an audiomixer pad offset in nanoseconds, after the meter, before the encoder', () => {
     const b = launchOf({ audioDelayMs: 150 });
-    assert.equal(only(b, 'audiomixer')['sink_0::offset'], '150000000');
+    assert.equal(only(b, 'audiomixer')['sink_0::offset'], String(150_000_000 + 16_666_667));
     const chain = branch(b, 'interaudiosrc');
     assert.equal(chain[chain.indexOf('audiomixer') + 1], 'voaacenc');
     assert.ok(chain.indexOf('level') < chain.indexOf('audiomixer'), 'the meter reads the sound before the delay');
