@@ -1,5 +1,5 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { freePort, waitForPort } from './ports.js';
 import { Managed } from './process.js';
 
@@ -80,6 +80,11 @@ ${this.record ? `      record all;
   async received(): Promise<string[]> {
     const files = (await readdir(this.recordDir)).filter((f) => f.endsWith('.flv')).sort();
     return files.map((f) => join(this.recordDir, f));
+  }
+
+  /** The FLV files recorded for one stream name: one per publishing session. */
+  async sessionsOf(stream: string): Promise<string[]> {
+    return (await this.received()).filter((f) => basename(f).startsWith(`${stream}-`));
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { avOffsets, beeps, decodeSound, flips, frameLuma } from '../../testbed/picture-sound.js';
 import { AgentProcess } from '../helpers/agent-process.js';
@@ -13,7 +13,7 @@ describe('A/V sync, measured in what the ingest received', () => {
   const f = useIngest('roomcast-avsync-');
 
   async function offsets(stream: string): Promise<number[]> {
-    const files = (await f.ingest.received()).filter((p) => basename(p).startsWith(`${stream}-`));
+    const files = await f.ingest.sessionsOf(stream);
     assert.equal(files.length, 1, `one session for ${stream}`);
     const file = files[0] ?? '';
     const flashes = flips(await frameLuma(file));

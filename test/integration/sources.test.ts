@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { probePackets } from '../../testbed/ffprobe.js';
 import { decodeSound, frameLuma, rmsDb, type FrameLuma } from '../../testbed/picture-sound.js';
@@ -33,7 +33,7 @@ describe('source failures: the slate, and a lost microphone', () => {
   const f = useIngest('roomcast-sources-');
 
   async function received(stream: string): Promise<string> {
-    const files = (await f.ingest.received()).filter((p) => basename(p).startsWith(`${stream}-`));
+    const files = await f.ingest.sessionsOf(stream);
     assert.equal(files.length, 1, `one RTMP session for ${stream}, never reconnected: ${files.join(', ')}`);
     return files[0] ?? '';
   }
