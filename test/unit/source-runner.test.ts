@@ -35,7 +35,7 @@ class FakePipeline {
     this.bus = cb;
   }
   post(msg: Partial<BusMessage>): void {
-    this.bus?.({ type: 'unknown', _src_element_name: 'src', ...msg } as BusMessage);
+    this.bus?.({ type: 'unknown', _src_element_name: 'src', ...msg });
   }
 }
 
