@@ -40,7 +40,7 @@ class Reader {
   latest = { y: -1, at: 0 };
 
   constructor(url: string) {
-    const child = spawn('ffmpeg', ['-nostdin', '-v', 'error', '-fflags', 'nobuffer', '-flags', 'low_delay', '-probesize', '32768', '-analyzeduration', '0', '-threads', '1', '-i', url, '-an', '-vf', 'scale=8:8,format=gray', '-f', 'rawvideo', '-flush_packets', '1', 'pipe:1'], {
+    const child = spawn('ffmpeg', ['-nostdin', '-v', 'error', '-fflags', 'nobuffer', '-flags', 'low_delay', '-probesize', '32768', '-analyzeduration', '0', '-threads', '1', '-i', url, '-an', '-fps_mode', 'passthrough', '-vf', 'scale=8:8,format=gray', '-f', 'rawvideo', '-flush_packets', '1', 'pipe:1'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = new Managed(child);

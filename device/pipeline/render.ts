@@ -188,7 +188,9 @@ function audioEncode(plan: PipelinePlan): string[] {
   // A running-time offset on the mixer's input pad delays the audio; with one
   // input the mixer only re-times, it mixes nothing.
   const delayNs = plan.audioDelayMs * 1_000_000 + channelCompensationNs(plan);
-  const delay = delayNs > 0 ? [el('audiomixer', { name: 'adelay', 'sink_0::offset': delayNs })] : [];
+  // The mixer picks its output caps from what downstream accepts (voaacenc
+  // takes 44.1 kHz mono too), so the caps are pinned after it.
+  const delay = delayNs > 0 ? [el('audiomixer', { name: 'adelay', 'sink_0::offset': delayNs }), audioCaps(a)] : [];
   // The meter reads what is sent, before any delay: peak and RMS per channel, 4 times a second.
   const meter = el('level', { name: 'meter', interval: 250_000_000, 'post-messages': true });
   return [el('interaudiosrc', { channel: CHANNELS.mic, ...AUDIO_CHANNEL }), audioCaps(a), meter, ...delay, el('voaacenc', { bitrate: a.bitrateKbps * 1000 }), el('aacparse')];
