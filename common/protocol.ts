@@ -1,5 +1,5 @@
 import type { AudioState, DestinationState, Phase, StreamState, VideoState } from '../device/state.js';
-import { loadConfig, type ConfigIssue, type Env } from './config/load.js';
+import { loadConfig, type ConfigIssue, type Env, OTHER_PREFIXES } from './config/load.js';
 import { SCHEMA, type DeviceConfig } from './config/schema.js';
 import { parseDestination, type Platform } from './destination.js';
 import { maskSecret } from './secret.js';
@@ -313,7 +313,6 @@ export function shouldApply(desiredVersion: number, appliedVersion: number): boo
 }
 
 /** Variables that only the box's own balena variables may set: changing them remotely could cut the box off. */
-const BOX_ONLY_PREFIXES = ['ROOMCAST_HOST_', 'ROOMCAST_FLEET_', 'ROOMCAST_ENROLL_', 'ROOMCAST_ADMIN_', 'ROOMCAST_LOG_'];
 const BOX_ONLY = new Set([SCHEMA.dataDir.env]);
 
 /**
@@ -326,7 +325,7 @@ export function checkDesiredConfig(
   base: Env = {},
 ): { ok: true; config: DeviceConfig; warnings: ConfigIssue[] } | { ok: false; errors: string[] } {
   const errors = Object.keys(config)
-    .filter((name) => BOX_ONLY.has(name) || BOX_ONLY_PREFIXES.some((p) => name.startsWith(p)))
+    .filter((name) => BOX_ONLY.has(name) || OTHER_PREFIXES.some((p) => name.startsWith(p)))
     .map((name) => `${name}: set only on the box (a balena variable), not from the fleet`);
   const loaded = loadConfig({ ...base, ...config });
   if (!loaded.ok) errors.push(...loaded.error.issues.map((i) => `${i.variable}: ${i.message}`));

@@ -43,6 +43,12 @@ export async function probePackets(input: string, type: 'v' | 'a'): Promise<Prob
     .map((p) => ({ pts: Number(p.pts_time), size: Number(p.size), keyframe: (p.flags ?? '').includes('K') }));
 }
 
+/** The largest step between consecutive timestamps (seconds), in whatever order they come. */
+export function largestGap(pts: number[]): number {
+  const sorted = [...pts].sort((a, b) => a - b);
+  return sorted.slice(1).reduce((max, t, i) => Math.max(max, t - (sorted[i] ?? t)), 0);
+}
+
 /** Decodes the whole input; returns ffmpeg's error output (empty when it decoded cleanly). */
 export async function decodeErrors(input: string): Promise<string> {
   try {

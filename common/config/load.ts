@@ -44,4 +44,4 @@ export function loadConfig(env: Env): { ok: true; config: DeviceConfig; warnings
 const KNOWN = new Set<string>(Object.values(SCHEMA).map((s) => s.env));
 
 /** Variables owned by other parts (host paths for tests, the fleet service, the log level). */
-const OTHER_PREFIXES = ['ROOMCAST_HOST_', 'ROOMCAST_FLEET_', 'ROOMCAST_LOG_', 'ROOMCAST_ADMIN_', 'ROOMCAST_ENROLL_'];
+export const OTHER_PREFIXES = ['ROOMCAST_HOST_', 'ROOMCAST_FLEET_', 'ROOMCAST_LOG_', 'ROOMCAST_ADMIN_', 'ROOMCAST_ENROLL_'];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { probePackets } from '../../testbed/ffprobe.js';
+import { largestGap, probePackets } from '../../testbed/ffprobe.js';
 import { decodeSound, frameLuma, rmsDb, type FrameLuma } from '../../testbed/picture-sound.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { boxEnv, sleep } from '../helpers/env.js';
@@ -23,10 +23,6 @@ function runs(frames: FrameLuma[]): { kind: 'slate' | 'bars' | 'other'; from: nu
     } else out.push({ kind, from: f.pts, to: f.pts, frames: 1 });
   }
   return out;
-}
-
-function largestGap(pts: number[]): number {
-  return pts.slice(1).reduce((max, t, i) => Math.max(max, t - (pts[i] ?? t)), 0);
 }
 
 describe('source failures: the slate, and a lost microphone', () => {
