@@ -13,6 +13,7 @@ PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev pkg-config g++ make python3
   glib-networking ca-certificates openssl fonts-dejavu-core
   nginx-light libnginx-mod-rtmp stunnel4 ffmpeg
+  mosquitto mosquitto-clients postgresql
   v4l-utils alsa-utils util-linux mount
 )
 

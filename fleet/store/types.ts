@@ -1,0 +1,74 @@
+import type { DeviceId, Health, ReportedState, Status } from '../../common/protocol.js';
+
+/**
+ * What the fleet service keeps: boxes, their credentials, the desired config
+ * (the source of truth; the retained MQTT message is a copy), what each box
+ * last reported, and its health history. Two implementations: SQLite in the
+ * data dir (embedded default) and PostgreSQL (ROOMCAST_FLEET_DATABASE_URL),
+ * which several fleet service instances may share.
+ */
+
+export interface DeviceRecord {
+  id: DeviceId;
+  name: string;
+  enrolledAt: string;
+  /** The box's MQTT password, hashed (fleet/credentials.ts); null once revoked. */
+  passwordHash: string | null;
+  /** Newest status message: online, offline (clean stop) or lost (last will). */
+  status: Status | null;
+  statusAt: string | null;
+  /** When anything was last heard from the box (status, reported, health). */
+  lastSeen: string | null;
+  /** The newest desired config; version 0 and {} until the fleet sets one. */
+  desiredVersion: number;
+  /** Desired config values, stream keys in full: only the box may ever read them back. */
+  desiredConfig: Record<string, string>;
+  reported: ReportedState | null;
+  reportedAt: string | null;
+  health: Health | null;
+  healthAt: string | null;
+}
+
+export interface HealthSample {
+  at: string;
+  health: Health;
+}
+
+export interface FleetStore {
+  /** Creates the tables when missing (idempotent, safe with several instances starting at once). */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /** A setting kept by the service (the generated admin and enrolment tokens). */
+  getSetting(name: string): Promise<string | null>;
+  /** Stores `value` unless the setting exists; returns the stored value either way (first writer wins). */
+  setSettingIfAbsent(name: string, value: string): Promise<string>;
+  setSetting(name: string, value: string): Promise<void>;
+
+  /**
+   * Enrols a box, or re-enrols it with new credentials (a reflashed box),
+   * keeping its desired config and history. Names are kept unless given.
+   */
+  enrolDevice(id: DeviceId, passwordHash: string, name: string | null, at: string): Promise<DeviceRecord>;
+  /** Clears the box's credentials; returns false for an unknown box. */
+  revokeDevice(id: DeviceId): Promise<boolean>;
+  renameDevice(id: DeviceId, name: string): Promise<boolean>;
+  getDevice(id: DeviceId): Promise<DeviceRecord | null>;
+  listDevices(): Promise<DeviceRecord[]>;
+
+  /**
+   * Sets the desired config with the next version, atomically: two instances
+   * writing at once get distinct, increasing versions. Null for an unknown box.
+   */
+  putDesiredConfig(id: DeviceId, config: Record<string, string>): Promise<number | null>;
+
+  /** Each ignores unknown boxes (a message from a revoked or deleted box). */
+  recordStatus(id: DeviceId, status: Status, at: string): Promise<void>;
+  recordReported(id: DeviceId, reported: ReportedState, at: string): Promise<void>;
+  /** Keeps the sample in the history and as the box's latest health. */
+  recordHealth(id: DeviceId, health: Health, at: string): Promise<void>;
+  /** Samples with from <= at < to, oldest first, at most `limit`. */
+  healthHistory(id: DeviceId, from: string, to: string, limit: number): Promise<HealthSample[]>;
+  /** Deletes samples older than `before`; returns how many. */
+  pruneHealth(before: string): Promise<number>;
+}
