@@ -1,8 +1,12 @@
-import type { Env } from '../common/config/load.js';
-import { createLogger } from '../common/log.js';
+import { loadConfig, type Env } from '../common/config/load.js';
+import type { DeviceConfig } from '../common/config/schema.js';
+import { createLogger, type Logger } from '../common/log.js';
 import { DeviceAgent } from '../device/agent.js';
+import { loadApplied, type AppliedConfig } from '../device/fleet/applied-config.js';
+import { FleetClient } from '../device/fleet/fleet-client.js';
 import { detectHardware } from '../device/hardware/detect.js';
 import { hostPaths } from '../device/hardware/paths.js';
+import { systemHealthProbe } from '../device/health/system-probe.js';
 import { prewarmHosts } from '../device/pipeline/host-process.js';
 import { listenForTestControls } from '../device/test-control.js';
 import { configOrExit } from './config-or-exit.js';
@@ -10,24 +14,60 @@ import { configOrExit } from './config-or-exit.js';
 /** `roomcast device`: the box agent, until SIGTERM/SIGINT. */
 export async function runDevice(env: Env): Promise<void> {
   const log = createLogger('agent');
-  const { config, warnings } = configOrExit(env);
+  const own = configOrExit(env);
+  const { config, applied } = await withApplied(env, own.config, log);
   // Going live at once: fork the pipeline hosts first, so their start-up
   // overlaps everything else the agent does before it needs them.
   if (config.autostart) prewarmHosts(1 + config.destinations.length);
-  for (const w of warnings) log.warn(w.message, { variable: w.variable });
-  const hardware = await detectHardware(hostPaths(env));
+  for (const w of own.warnings) log.warn(w.message, { variable: w.variable });
+  const paths = hostPaths(env);
+  const hardware = await detectHardware(paths);
   log.info('hardware', { board: hardware.board, cameras: hardware.cameras, microphones: hardware.microphones, hardwareEncoder: hardware.hardwareEncoder });
-  const agent = new DeviceAgent({ config, hardware, logger: log });
+  let fleet: FleetClient | null = null;
+  const agent = new DeviceAgent({ config, hardware, logger: log, onState: (state) => fleet?.onState(state) });
   agent.start();
   listenForTestControls(agent, log);
+  if (config.fleetUrl) {
+    const probe = systemHealthProbe(paths, { dataDir: config.dataDir, recordDir: () => agent.runningConfig.recordDir });
+    fleet = new FleetClient({
+      fleetUrl: config.fleetUrl,
+      enrollToken: config.enrollToken,
+      dataDir: config.dataDir,
+      base: env,
+      applied,
+      agent,
+      sampleHealth: () => probe.sample(),
+      healthSeconds: config.healthSeconds,
+      logger: log.child('fleet'),
+    });
+    // Enrolment and the broker may take a while or fail; the box streams regardless.
+    fleet.start().catch((err: unknown) => log.error('fleet: the link could not start; the box runs on its own', { error: err instanceof Error ? err.message : String(err) }));
+  }
   if (!config.autostart) log.info('idle: set ROOMCAST_AUTOSTART=true to go live at start');
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       log.info('stopping', { signal });
-      agent.stop().then(resolve, resolve);
+      Promise.all([fleet?.stop(), agent.stop()]).then(() => resolve(), resolve);
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   });
   log.info('stopped');
+}
+
+/**
+ * The config the fleet last applied, over the box's own variables: a reboot
+ * with no network comes back as the fleet left it. If it no longer loads (a
+ * release changed the schema), the box's own variables run and say so.
+ */
+async function withApplied(env: Env, own: DeviceConfig, log: Logger): Promise<{ config: DeviceConfig; applied: AppliedConfig | null }> {
+  const applied = await loadApplied(own.dataDir);
+  if (!applied) return { config: own, applied: null };
+  const loaded = loadConfig({ ...env, ...applied.config });
+  if (!loaded.ok) {
+    log.error('the saved fleet config is no longer valid: running on the box\'s own variables', { version: applied.version, issues: loaded.error.issues });
+    return { config: own, applied: null };
+  }
+  log.info('restored the fleet config', { version: applied.version });
+  return { config: loaded.config, applied };
 }

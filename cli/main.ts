@@ -7,6 +7,8 @@ const USAGE = `roomcast: livestream capture box
   roomcast device         run the box agent (configured by ROOMCAST_* variables)
   roomcast probe [--json] show the cameras, microphones and encoders found, and
                           the pipeline the current configuration would run
+  roomcast fleet          run the fleet service (MQTT broker, device twins,
+                          health, enrolment and the HTTP API)
   roomcast demo           a virtual box streaming a test pattern to a local
                           nginx-rtmp, recording, and where to watch it
   roomcast config-docs    print the configuration table (Markdown)
@@ -20,6 +22,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'probe':
       await (await import('./probe.js')).runProbe(process.env, rest.includes('--json'));
+      return;
+    case 'fleet':
+      await (await import('./fleet.js')).runFleet(process.env);
       return;
     case 'demo':
       await (await import('./demo.js')).runDemo();

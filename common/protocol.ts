@@ -240,7 +240,13 @@ export const BOX_ACL: readonly AclRule[] = KINDS.map((k) => ({
   topic: `${TOPIC_ROOT}/%u/${TOPICS[k].suffix}`,
 }));
 
-/** The fleet service's account: all of roomcast/ (including clearing retained messages). Its username must not be a device id. */
+/**
+ * The fleet service's broker account. The dot keeps it out of the device id
+ * alphabet, so no box can ever enrol under this name.
+ */
+export const FLEET_USERNAME = 'roomcast.fleet';
+
+/** The fleet service's account: all of roomcast/ (including clearing retained messages). */
 export const FLEET_ACL: readonly AclRule[] = [{ access: 'readwrite', topic: `${TOPIC_ROOT}/#` }];
 
 /**

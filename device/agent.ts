@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { DeviceConfig } from '../common/config/schema.js';
-import { destinationSecrets } from '../common/destination.js';
+import { destinationSecrets, type Destination } from '../common/destination.js';
 import type { Logger } from '../common/log.js';
 import { registerSecret } from '../common/secret.js';
 import type { Hardware } from './hardware/types.js';
@@ -12,8 +12,9 @@ import { drainHostPool, HostProcess, prewarmHosts } from './pipeline/host-proces
 import { planPipeline, type PipelinePlan } from './pipeline/plan.js';
 import { RecordingJanitor } from './recording/janitor.js';
 import { renderCore, renderSlate, renderSources } from './pipeline/render.js';
+import { planReconfigure, type ReconfigurePlan } from './reconfigure.js';
 import type { SourceFeed } from './pipeline/host-messages.js';
-import { applyAudioLevel, applyCoreStats, applyVideoSource, initialState, mediaFlowing, withDestination, withPhase, type StreamState } from './state.js';
+import { applyAudioLevel, applyCoreStats, applyVideoSource, destinationEntry, initialState, mediaFlowing, withDestination, withPhase, type StreamState } from './state.js';
 
 export interface AgentDeps {
   config: DeviceConfig;
@@ -52,6 +53,9 @@ export class DeviceAgent {
   private retryTimer: NodeJS.Timeout | null = null;
   private stateLogTimer: NodeJS.Timeout | null = null;
   private failuresInARow = 0;
+  /** The core's fan-out port while it runs, for relays started by a config change. */
+  private fanoutPort: number | null = null;
+  private config: DeviceConfig;
   private readonly nextStamp: () => string;
   private readonly now: () => Date;
   private readonly log: Logger;
@@ -60,8 +64,14 @@ export class DeviceAgent {
     this.now = deps.now ?? (() => new Date());
     this.log = deps.logger;
     this.nextStamp = sessionStamper(this.now);
+    this.config = deps.config;
     const audio = deps.config.audioSource.kind === 'test' ? 'test' : deps.config.audioSource.kind === 'none' ? 'none' : 'microphone';
     this.state = initialState(deps.config.destinations, deps.config.recordDir, this.now(), audio);
+  }
+
+  /** The config the agent runs now. */
+  get runningConfig(): DeviceConfig {
+    return this.config;
   }
 
   get current(): StreamState {
@@ -69,27 +79,63 @@ export class DeviceAgent {
   }
 
   start(): void {
-    for (const d of this.deps.config.destinations) destinationSecrets(d).forEach(registerSecret);
-    this.relays = this.deps.config.destinations.map(
-      (destination) =>
-        new DestinationRelay({
-          destination,
-          logger: this.log,
-          statsIntervalMs: this.deps.statsIntervalMs ?? 1000,
-          streamKbps: this.deps.config.videoBitrateKbps + this.deps.config.audioBitrateKbps,
-          onChange: (patch) => {
-            this.state = withDestination(this.state, destination.id, patch);
-            this.checkLive();
-          },
-        }),
-    );
-    if (this.deps.config.recordDir) this.janitor = new RecordingJanitor(this.deps.config.recordDir, this.deps.config.recordMinFree, this.log.child('disk'));
+    this.relays = this.config.destinations.map((d) => this.newRelay(d));
+    this.janitor = this.newJanitor();
     this.stateLogTimer = setInterval(() => {
       if (this.state.phase !== 'idle') this.log.info('state', { state: this.state });
     }, this.deps.stateLogIntervalMs ?? 10_000);
-    if (this.deps.config.autostart) this.goLive();
+    if (this.config.autostart) this.goLive();
   }
 
+  private newRelay(destination: Destination): DestinationRelay {
+    destinationSecrets(destination).forEach(registerSecret);
+    return new DestinationRelay({
+      destination,
+      logger: this.log,
+      statsIntervalMs: this.deps.statsIntervalMs ?? 1000,
+      streamKbps: this.config.videoBitrateKbps + this.config.audioBitrateKbps,
+      onChange: (patch) => {
+        this.state = withDestination(this.state, destination.id, patch);
+        this.checkLive();
+      },
+    });
+  }
+
+  private newJanitor(): RecordingJanitor | null {
+    return this.config.recordDir ? new RecordingJanitor(this.config.recordDir, this.config.recordMinFree, this.log.child('disk')) : null;
+  }
+
+  /**
+   * Runs a new config, restarting only what it changes (device/reconfigure.ts):
+   * a changed destination restarts its relay alone; the recording and the
+   * other destinations go on.
+   */
+  async reconfigure(next: DeviceConfig): Promise<ReconfigurePlan> {
+    const plan = planReconfigure(this.config, next);
+    if (plan.changed.length === 0) return plan;
+    this.log.info('config changed', { changed: plan.changed, restartCore: plan.restartCore, stop: plan.stopDestinations, start: plan.startDestinations.map((d) => d.id) });
+    this.config = next;
+    const stopping = this.relays.filter((r) => plan.stopDestinations.includes(r.destination.id));
+    this.relays = this.relays.filter((r) => !stopping.includes(r));
+    await Promise.all(stopping.map((r) => r.stop(STOP_DEADLINE_MS)));
+    const started = plan.startDestinations.map((d) => this.newRelay(d));
+    this.relays.push(...started);
+    // Keep the config's order, each kept destination with its running figures.
+    this.state = {
+      ...this.state,
+      destinations: next.destinations.map((d) => this.state.destinations.find((s) => s.id === d.id && !plan.stopDestinations.includes(d.id)) ?? destinationEntry(d)),
+      recording: { ...this.state.recording, enabled: next.recordDir !== null, dir: next.recordDir },
+    };
+    if (plan.janitor) this.janitor = this.newJanitor();
+    if (plan.restartCore) {
+      this.recordingDisabled = false;
+      if (this.wantLive) await this.restartCore();
+    } else if (this.wantLive && this.fanoutPort !== null) {
+      for (const relay of started) relay.start(this.fanoutPort);
+    }
+    this.emit();
+    return plan;
+  }
   /** Go live. Returns the reasons it cannot, if the config and hardware allow no pipeline. */
   goLive(): { ok: true } | { ok: false; errors: string[] } {
     if (this.wantLive) return { ok: true };
@@ -114,7 +160,7 @@ export class DeviceAgent {
    * reused stamp would overwrite the previous run's first segment.
    */
   private planSession(): { ok: true; plan: PipelinePlan } | { ok: false; errors: string[] } {
-    let config = this.recordingDisabled ? { ...this.deps.config, recordDir: null } : this.deps.config;
+    let config = this.recordingDisabled ? { ...this.config, recordDir: null } : this.config;
     if (config.slateImage && !existsSync(config.slateImage)) {
       this.log.warn('slate image not found: using the plain slate', { path: config.slateImage });
       config = { ...config, slateImage: null };
@@ -163,6 +209,14 @@ export class DeviceAgent {
     return true;
   }
 
+  /**
+   * Makes the box findable in a room. Until the tally LED exists (hardware
+   * issue), the log line is the sign; the LED adapter will blink on it.
+   */
+  identify(seconds: number): void {
+    this.log.warn('identify: this box was asked to show itself', { seconds });
+  }
+
   /** Test control: the flash test pattern white or black (ROOMCAST_TEST_PATTERN=flash). */
   setFlash(on: boolean): boolean {
     if (!this.host) return false;
@@ -178,6 +232,7 @@ export class DeviceAgent {
         break;
       case 'fanout':
         this.log.info('serving the stream to the destinations', { port: msg.port });
+        this.fanoutPort = msg.port;
         for (const relay of this.relays) relay.start(msg.port);
         break;
       case 'stats': {
@@ -243,6 +298,7 @@ export class DeviceAgent {
   private onHostExit(host: HostProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (host !== this.host) return;
     this.host = null;
+    this.fanoutPort = null;
     if (!this.wantLive) return;
     const reason = this.state.phase === 'error' && this.state.reason ? this.state.reason : `pipeline exited (code ${code}, signal ${signal})`;
     this.setPhase('error', reason);
@@ -262,7 +318,7 @@ export class DeviceAgent {
       const r = this.state.recording;
       this.state = { ...this.state, recording: { ...r, freeBytes: check.freeBytes, segmentsRemoved: r.segmentsRemoved + check.removed.length } };
       if (check.short && this.wantLive) {
-        const reason = `the disk under ${this.deps.config.recordDir ?? ''} has ${Math.round(check.freeBytes / 1024 ** 2)} MiB free, less than the ${Math.round(check.minFreeBytes / 1024 ** 2)} MiB to keep, even after deleting old recordings`;
+        const reason = `the disk under ${this.config.recordDir ?? ''} has ${Math.round(check.freeBytes / 1024 ** 2)} MiB free, less than the ${Math.round(check.minFreeBytes / 1024 ** 2)} MiB to keep, even after deleting old recordings`;
         this.log.error('recording stopped: disk full', { reason });
         this.recordingDisabled = true;
         this.state = { ...this.state, recording: { ...this.state.recording, stopped: reason, currentSegment: null } };
@@ -276,10 +332,11 @@ export class DeviceAgent {
     }
   }
 
-  /** Replaces the running core with a newly planned one, at once. */
-  private async restartCore(): Promise<void> {
+  /** Replaces the running core with a newly planned one, at once (the relays rejoin it). */
+  async restartCore(): Promise<void> {
     const old = this.host;
     this.host = null;
+    this.fanoutPort = null;
     if (old) await old.stop(STOP_DEADLINE_MS);
     if (this.wantLive) await this.launch();
   }
@@ -318,6 +375,7 @@ export class DeviceAgent {
     // In parallel: each relay ends its RTMP session, the core finalises the recording.
     await Promise.all([...this.relays.map((r) => r.stop(STOP_DEADLINE_MS)), host?.stop(STOP_DEADLINE_MS)]);
     this.host = null;
+    this.fanoutPort = null;
     this.setPhase('idle', null);
   }
 

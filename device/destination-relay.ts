@@ -67,6 +67,7 @@ function probe(address: { host: string; port: number }, timeoutMs: number): Prom
  * media is cut and retried too. Each attempt and its reason is logged.
  */
 export class DestinationRelay {
+  readonly destination: Destination;
   private host: HostProcess | null = null;
   private port = 0;
   private wanted = false;
@@ -87,6 +88,7 @@ export class DestinationRelay {
   private readonly log: Logger;
 
   constructor(private readonly deps: RelayDeps) {
+    this.destination = deps.destination;
     this.now = deps.now ?? Date.now;
     this.log = deps.logger.child(deps.destination.id);
   }

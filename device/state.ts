@@ -111,13 +111,18 @@ export function initialState(destinations: Destination[], recordDir: string | nu
     phase: 'idle',
     reason: null,
     since: now.toISOString(),
-    destinations: destinations.map((d) => ({ id: d.id, platform: d.platform, url: d.display, state: 'idle', bytesSent: 0, bitrateKbps: 0, failures: 0, lastError: null, retryInMs: null })),
+    destinations: destinations.map(destinationEntry),
     encoder: { fps: null, droppedFrames: 0 },
     video: { slate: false, slateSince: null, lastError: null, losses: 0 },
     recording: { enabled: recordDir !== null, dir: recordDir, currentSegment: null, segmentsClosed: 0, freeBytes: null, segmentsRemoved: 0, stopped: null },
     restarts: 0,
     audio: { source: audioSource, peakDb: [], rmsDb: [], quietSince: null, silent: false, clipping: false, lastClipAt: null, failed: false, failReason: null },
   };
+}
+
+/** A destination's state before its first attempt. */
+export function destinationEntry(d: Destination): DestinationState {
+  return { id: d.id, platform: d.platform, url: d.display, state: 'idle', bytesSent: 0, bitrateKbps: 0, failures: 0, lastError: null, retryInMs: null };
 }
 
 export function withPhase(state: StreamState, phase: Phase, reason: string | null, now: Date): StreamState {

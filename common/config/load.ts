@@ -1,4 +1,4 @@
-import { SCHEMA, type ConfigKey, type DeviceConfig } from './schema.js';
+import { SCHEMA, type DeviceConfig, type VariableSpec } from './schema.js';
 
 export interface ConfigIssue {
   variable: string;
@@ -20,10 +20,23 @@ export type Env = Readonly<Record<string, string | undefined>>;
  * value can never start a half-configured pipeline.
  */
 export function loadConfig(env: Env): { ok: true; config: DeviceConfig; warnings: ConfigIssue[] } | { ok: false; error: ConfigError } {
+  const parsed = parseVariables(SCHEMA, env);
+  const unknown = Object.keys(env).filter((name) => name.startsWith('ROOMCAST_') && !KNOWN.has(name) && !OTHER_PREFIXES.some((p) => name.startsWith(p)));
+  // A warning, not an error: during a rollout the fleet may already set a
+  // variable that only the newer release knows, and the older box must run on.
+  const warnings = unknown.map((name) => ({ variable: name, message: 'unknown variable (misspelt, or for a newer release?); ignored' }));
+  if (!parsed.ok) return parsed;
+  return { ok: true, config: parsed.config, warnings };
+}
+
+type Parsed<S extends Record<string, VariableSpec<unknown>>> = { [K in keyof S]: ReturnType<S[K]['parse']> };
+
+/** Parses every variable of a schema (the box's or the fleet service's), collecting every problem. */
+export function parseVariables<S extends Record<string, VariableSpec<unknown>>>(schema: S, env: Env): { ok: true; config: Parsed<S> } | { ok: false; error: ConfigError } {
   const issues: ConfigIssue[] = [];
-  const out: Partial<Record<ConfigKey, unknown>> = {};
-  for (const key of Object.keys(SCHEMA) as ConfigKey[]) {
-    const spec = SCHEMA[key];
+  const out: Partial<Record<keyof S, unknown>> = {};
+  for (const key of Object.keys(schema) as (keyof S & string)[]) {
+    const spec = schema[key] as VariableSpec<unknown>;
     // An empty value means "unset" (balena cannot unset a variable on one device, only empty it).
     const given = env[spec.env];
     const raw = given !== undefined && given.trim() !== '' ? given : (spec.default ?? '');
@@ -33,12 +46,8 @@ export function loadConfig(env: Env): { ok: true; config: DeviceConfig; warnings
       issues.push({ variable: spec.env, message: err instanceof Error ? err.message : String(err) });
     }
   }
-  const unknown = Object.keys(env).filter((name) => name.startsWith('ROOMCAST_') && !KNOWN.has(name) && !OTHER_PREFIXES.some((p) => name.startsWith(p)));
-  // A warning, not an error: during a rollout the fleet may already set a
-  // variable that only the newer release knows, and the older box must run on.
-  const warnings = unknown.map((name) => ({ variable: name, message: 'unknown variable (misspelt, or for a newer release?); ignored' }));
   if (issues.length > 0) return { ok: false, error: new ConfigError(issues) };
-  return { ok: true, config: out as DeviceConfig, warnings };
+  return { ok: true, config: out as Parsed<S> };
 }
 
 const KNOWN = new Set<string>(Object.values(SCHEMA).map((s) => s.env));

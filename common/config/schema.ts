@@ -10,23 +10,27 @@ import { assignIds, parseDestination, type Destination } from '../destination.js
 /** What has to restart when a field changes (used when reloading by diff). */
 export type RestartScope = 'pipeline' | 'destinations' | 'recorder' | 'agent';
 
-export interface FieldSpec<T> {
+/** One variable: what both the box's schema and the fleet service's are made of. */
+export interface VariableSpec<T> {
   env: string;
   /** The default as the user would write it; undefined means "unset". */
   default: string | undefined;
   doc: string;
-  restarts: RestartScope;
   /** Throws a plain Error whose message says what is wrong (never echoing a secret). */
   parse(raw: string): T;
   /** For the README table: the accepted values. */
   values: string;
 }
 
+export interface FieldSpec<T> extends VariableSpec<T> {
+  restarts: RestartScope;
+}
+
 function field<T>(spec: FieldSpec<T>): FieldSpec<T> {
   return spec;
 }
 
-function integer(min: number, max: number) {
+export function integer(min: number, max: number) {
   return (raw: string): number => {
     if (!/^-?\d+$/.test(raw.trim())) throw new Error(`"${raw}" is not a whole number`);
     const n = Number(raw.trim());
@@ -35,7 +39,7 @@ function integer(min: number, max: number) {
   };
 }
 
-function boolean(raw: string): boolean {
+export function boolean(raw: string): boolean {
   const v = raw.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
@@ -105,7 +109,7 @@ function destinations(raw: string): Destination[] {
   return assignIds(parsed);
 }
 
-function directory(raw: string): string {
+export function directory(raw: string): string {
   const v = raw.trim();
   if (!v.startsWith('/')) throw new Error(`"${raw}" is not an absolute path`);
   return v;
@@ -121,7 +125,7 @@ function minFree(raw: string): MinFree {
   throw new Error(`"${raw}" is not auto, a size like 2GiB or 500MiB, or a share like 10%`);
 }
 
-function optionalDirectory(raw: string): string | null {
+export function optionalDirectory(raw: string): string | null {
   return raw.trim() === '' ? null : directory(raw);
 }
 
@@ -141,6 +145,27 @@ function slateText(max: number) {
     if ([...v].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) throw new Error('holds a control character');
     return v;
   };
+}
+
+function optionalBaseUrl(raw: string): string | null {
+  const v = raw.trim();
+  if (v === '') return null;
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new Error(`"${v}" is not a URL like https://fleet.example.org`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`"${v}" is not an http:// or https:// URL`);
+  if (url.username !== '' || url.password !== '') throw new Error('must not hold a user name or password');
+  return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+function optionalSecret(raw: string): string | null {
+  const v = raw.trim();
+  if (v === '') return null;
+  if (!/^[A-Za-z0-9_\-.~+/=]{16,256}$/.test(v)) throw new Error('is not a token (16 to 256 letters, digits or -._~+/=)');
+  return v;
 }
 
 export type TestPattern = 'bars' | 'avsync' | 'flash';
@@ -303,6 +328,30 @@ export const SCHEMA = {
     doc: 'What the test sources send. bars: colour bars with a clock and a 440 Hz tone. avsync: a white flash and a beep together once a second, for measuring A/V sync at the far end. flash: black, turned white by a benchmark\'s test control, for timing capture to playback.',
     restarts: 'pipeline',
     parse: testPattern,
+  }),
+  fleetUrl: field({
+    env: 'ROOMCAST_FLEET_URL',
+    default: undefined,
+    values: 'http(s)://host[:port]',
+    doc: 'The fleet service this box enrols with and is managed by (over MQTT, with the address and credentials enrolment gives it). Unset: the box runs on its own.',
+    restarts: 'agent',
+    parse: optionalBaseUrl,
+  }),
+  enrollToken: field({
+    env: 'ROOMCAST_ENROLL_TOKEN',
+    default: undefined,
+    values: 'the fleet\'s enrolment token',
+    doc: 'Lets a new box enrol with the fleet service (set it once as a balena fleet variable). Only needed until the box has its credentials.',
+    restarts: 'agent',
+    parse: optionalSecret,
+  }),
+  healthSeconds: field({
+    env: 'ROOMCAST_HEALTH_SECONDS',
+    default: '10',
+    values: '2..3600 (s)',
+    doc: 'How often the box sends a health sample (CPU, temperature, memory, disk, network, Pi throttling) to the fleet.',
+    restarts: 'agent',
+    parse: integer(2, 3600),
   }),
 } as const;
 

@@ -1,0 +1,140 @@
+import { parseVariables, type ConfigError, type Env } from '../common/config/load.js';
+import { directory, integer, type VariableSpec } from '../common/config/schema.js';
+
+/**
+ * The fleet service's own variables (`roomcast fleet`), in the same form as
+ * the box's schema: one table gives names, defaults, docs and parsers.
+ */
+
+function optionalUrl(protocols: string[], example: string) {
+  return (raw: string): string | null => {
+    const v = raw.trim();
+    if (v === '') return null;
+    let url: URL;
+    try {
+      url = new URL(v);
+    } catch {
+      // The value may hold a password: never echo it.
+      throw new Error(`is not a URL like ${example}`);
+    }
+    if (!protocols.includes(url.protocol)) throw new Error(`must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    return v;
+  };
+}
+
+function optionalToken(raw: string): string | null {
+  const v = raw.trim();
+  if (v === '') return null;
+  if (!/^[A-Za-z0-9_\-.~+/=]{16,256}$/.test(v)) throw new Error('is not a token (16 to 256 letters, digits or -._~+/=)');
+  return v;
+}
+
+function host(raw: string): string {
+  const v = raw.trim();
+  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(v)) throw new Error(`"${v}" is not an address to listen on, like 0.0.0.0 or 127.0.0.1`);
+  return v;
+}
+
+function variable<T>(spec: VariableSpec<T>): VariableSpec<T> {
+  return spec;
+}
+
+export const FLEET_SCHEMA = {
+  dataDir: variable({
+    env: 'ROOMCAST_FLEET_DATA_DIR',
+    default: '/data/fleet',
+    values: 'absolute path',
+    doc: 'Where the fleet service keeps its SQLite database, its TLS certificates and (with an external Mosquitto) the broker files it writes.',
+    parse: directory,
+  }),
+  listenHost: variable({
+    env: 'ROOMCAST_FLEET_LISTEN_HOST',
+    default: '0.0.0.0',
+    values: 'an address',
+    doc: 'The address the HTTP API and the embedded broker listen on.',
+    parse: host,
+  }),
+  httpPort: variable({
+    env: 'ROOMCAST_FLEET_HTTP_PORT',
+    default: '8080',
+    values: '0..65535',
+    doc: 'Port of the HTTP API, enrolment and the dashboard (0: any free port, logged).',
+    parse: integer(0, 65535),
+  }),
+  mqttPort: variable({
+    env: 'ROOMCAST_FLEET_MQTT_PORT',
+    default: '1883',
+    values: '0..65535',
+    doc: 'Port of the embedded broker (plain MQTT; 0: any free port).',
+    parse: integer(0, 65535),
+  }),
+  mqttsPort: variable({
+    env: 'ROOMCAST_FLEET_MQTTS_PORT',
+    default: '8883',
+    values: '0..65535',
+    doc: 'Port of the embedded broker over TLS, with a certificate from the fleet\'s own CA; boxes are given this one.',
+    parse: integer(0, 65535),
+  }),
+  mqttUrl: variable({
+    env: 'ROOMCAST_FLEET_MQTT_URL',
+    default: undefined,
+    values: 'mqtt://user:password@host:port, mqtts://...',
+    doc: 'An external broker (Mosquitto; EMQX for clusters) instead of the embedded one. See docs/mosquitto.md for the password and ACL files the service writes for it.',
+    parse: optionalUrl(['mqtt:', 'mqtts:'], 'mqtt://roomcast-fleet:secret@127.0.0.1:1883'),
+  }),
+  boxMqttUrl: variable({
+    env: 'ROOMCAST_FLEET_BOX_MQTT_URL',
+    default: undefined,
+    values: 'mqtts://host:port',
+    doc: 'The broker address given to boxes at enrolment. Unset: the embedded broker\'s TLS port on the host of ROOMCAST_FLEET_PUBLIC_URL.',
+    parse: optionalUrl(['mqtt:', 'mqtts:'], 'mqtts://fleet.example.org:8883'),
+  }),
+  databaseUrl: variable({
+    env: 'ROOMCAST_FLEET_DATABASE_URL',
+    default: undefined,
+    values: 'postgres://user:password@host:port/db',
+    doc: 'PostgreSQL instead of the embedded SQLite, for large fleets or several fleet service instances.',
+    parse: optionalUrl(['postgres:', 'postgresql:'], 'postgres://roomcast@127.0.0.1:5432/roomcast'),
+  }),
+  publicUrl: variable({
+    env: 'ROOMCAST_FLEET_PUBLIC_URL',
+    default: undefined,
+    values: 'http(s)://host[:port]',
+    doc: 'The address boxes and browsers use to reach this service. Unset: http://<this host name>:<HTTP port>.',
+    parse: optionalUrl(['http:', 'https:'], 'https://fleet.example.org'),
+  }),
+  adminToken: variable({
+    env: 'ROOMCAST_ADMIN_TOKEN',
+    default: undefined,
+    values: 'a token',
+    doc: 'Bearer token for the HTTP API and the dashboard. Unset: generated at first start, stored (hashed) and printed once.',
+    parse: optionalToken,
+  }),
+  enrollToken: variable({
+    env: 'ROOMCAST_ENROLL_TOKEN',
+    default: undefined,
+    values: 'a token',
+    doc: 'The token new boxes enrol with (the same variable on the boxes). Unset: generated at first start, stored (hashed) and printed once; rotate it with POST /api/enrollment-token.',
+    parse: optionalToken,
+  }),
+  commandTimeoutMs: variable({
+    env: 'ROOMCAST_FLEET_COMMAND_TIMEOUT_MS',
+    default: '10000',
+    values: '500..120000 (ms)',
+    doc: 'How long a command waits for the box\'s answer before the API reports a timeout.',
+    parse: integer(500, 120_000),
+  }),
+  healthRetentionDays: variable({
+    env: 'ROOMCAST_FLEET_HEALTH_DAYS',
+    default: '30',
+    values: '1..3650',
+    doc: 'How long health history is kept.',
+    parse: integer(1, 3650),
+  }),
+} as const;
+
+export type FleetConfig = { [K in keyof typeof FLEET_SCHEMA]: ReturnType<(typeof FLEET_SCHEMA)[K]['parse']> };
+
+export function loadFleetConfig(env: Env): { ok: true; config: FleetConfig } | { ok: false; error: ConfigError } {
+  return parseVariables(FLEET_SCHEMA, env);
+}

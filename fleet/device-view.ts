@@ -1,0 +1,49 @@
+import { maskSecrets, type Health, type Refusal, type Status } from '../common/protocol.js';
+import type { DestinationState, Phase } from '../device/state.js';
+import type { DeviceRecord } from './store/types.js';
+
+/** A box as the API and the dashboard show it: nothing secret beyond a key's last 4 characters. */
+export interface DeviceView {
+  id: string;
+  name: string;
+  online: boolean;
+  status: Status | null;
+  /** The stream state the box last reported (null before its first report). */
+  state: Phase | null;
+  stateReason: string | null;
+  lastSeen: string | null;
+  enrolledAt: string;
+  revoked: boolean;
+  /** The newest desired config version, and the one the box runs. */
+  desiredVersion: number;
+  appliedVersion: number | null;
+  /** The newest desired version the box refused, and why (it runs the last good one). */
+  refused: Refusal | null;
+  /** The desired config, stream keys masked. */
+  config: Record<string, string>;
+  destinations: DestinationState[];
+  health: Health | null;
+  healthAt: string | null;
+}
+
+export function deviceView(d: DeviceRecord): DeviceView {
+  const reported = d.reported;
+  return {
+    id: d.id,
+    name: d.name,
+    online: d.status === 'online',
+    status: d.status,
+    state: reported?.state.phase ?? null,
+    stateReason: reported?.state.reason ?? null,
+    lastSeen: d.lastSeen,
+    enrolledAt: d.enrolledAt,
+    revoked: d.passwordHash === null,
+    desiredVersion: d.desiredVersion,
+    appliedVersion: reported?.appliedVersion ?? null,
+    refused: reported?.refused ?? null,
+    config: maskSecrets(d.desiredConfig),
+    destinations: reported?.state.destinations ?? [],
+    health: d.health,
+    healthAt: d.healthAt,
+  };
+}

@@ -1,0 +1,140 @@
+import { COMMAND_NAMES } from '../../common/protocol.js';
+
+/**
+ * The HTTP API's OpenAPI 3.1 description, served at GET /api/openapi.json.
+ * A unit test keeps its paths and the router's equal.
+ */
+const bearer = [{ bearer: [] }];
+const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } };
+const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const json = (ref: string, description = 'OK') => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
+const common = { '401': error('No or wrong admin token'), '404': error('No such box') };
+
+export const OPENAPI = {
+  openapi: '3.1.0',
+  info: {
+    title: 'roomcast fleet service',
+    version: '1',
+    description:
+      'Manage roomcast boxes: list them with their stream state and health, set their desired config (applied within seconds, only the affected part restarts), send commands, read health history, enrol and revoke. Every path but /api/enrol and /api/openapi.json needs `Authorization: Bearer <ROOMCAST_ADMIN_TOKEN>`. Stream keys are accepted in full and only ever returned as their last 4 characters.',
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    schemas: {
+      Error: { type: 'object', required: ['error'], properties: { error: { type: 'string' }, details: { type: 'array', items: { type: 'string' } } } },
+      Device: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          name: { type: 'string' },
+          online: { type: 'boolean' },
+          status: { enum: ['online', 'offline', 'lost', null], description: 'offline: stopped cleanly; lost: the connection broke (last will)' },
+          state: { enum: ['idle', 'starting', 'live', 'stopping', 'error', null], description: 'The stream state the box last reported' },
+          stateReason: { type: ['string', 'null'] },
+          lastSeen: { type: ['string', 'null'], format: 'date-time' },
+          enrolledAt: { type: 'string', format: 'date-time' },
+          revoked: { type: 'boolean' },
+          desiredVersion: { type: 'integer', description: 'Newest desired config version (0: none set)' },
+          appliedVersion: { type: ['integer', 'null'], description: 'The version the box runs (0: its own variables only)' },
+          refused: { type: ['object', 'null'], properties: { version: { type: 'integer' }, errors: { type: 'array', items: { type: 'string' } } } },
+          config: { type: 'object', additionalProperties: { type: 'string' }, description: 'Desired ROOMCAST_* values, stream keys masked to their last 4 characters' },
+          destinations: { type: 'array', items: { $ref: '#/components/schemas/Destination' } },
+          health: { $ref: '#/components/schemas/Health' },
+          healthAt: { type: ['string', 'null'], format: 'date-time' },
+        },
+      },
+      Destination: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          platform: { enum: ['youtube', 'twitch', 'facebook', 'custom'] },
+          url: { type: 'string', description: 'Stream key masked' },
+          state: { enum: ['idle', 'connecting', 'live', 'retrying'] },
+          bytesSent: { type: 'integer' },
+          bitrateKbps: { type: 'number' },
+          failures: { type: 'integer' },
+          lastError: { type: ['string', 'null'] },
+          retryInMs: { type: ['number', 'null'] },
+        },
+      },
+      Health: {
+        type: ['object', 'null'],
+        description: 'One sample; a field the box could not measure is absent. See common/protocol.ts (Health).',
+        additionalProperties: true,
+      },
+      ConfigRequest: {
+        type: 'object',
+        required: ['config'],
+        properties: { config: { type: 'object', additionalProperties: { type: 'string' }, description: 'ROOMCAST_* variables (see README); "" means the default' } },
+      },
+      CommandResponse: {
+        type: 'object',
+        properties: { response: { type: 'object', properties: { id: { type: 'string' }, ok: { type: 'boolean' }, result: { type: 'object' }, error: { type: 'string' } } } },
+      },
+      Enrolment: {
+        type: 'object',
+        properties: { deviceId: { type: 'string' }, mqttUrl: { type: 'string' }, username: { type: 'string' }, password: { type: 'string' }, ca: { type: ['string', 'null'], description: 'PEM of the CA to trust for mqtts' } },
+      },
+    },
+  },
+  security: bearer,
+  paths: {
+    '/api/openapi.json': { get: { summary: 'This description', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    '/api/enrol': {
+      post: {
+        summary: 'Enrol a box (done by the box itself)',
+        security: [],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['token', 'deviceId'],
+                properties: { token: { type: 'string' }, deviceId: { type: 'string' }, name: { type: 'string' }, currentPassword: { type: 'string', description: 'To renew the credentials of an enrolled box' } },
+              },
+            },
+          },
+        },
+        responses: { '201': json('Enrolment', 'Enrolled: the credentials, shown this once'), '400': error('Bad id or name'), '403': error('Wrong token, or the id was revoked'), '409': error('Already enrolled') },
+      },
+    },
+    '/api/devices': { get: { summary: 'All boxes', responses: { '200': { description: 'OK', content: { 'application/json': { schema: { type: 'object', properties: { devices: { type: 'array', items: { $ref: '#/components/schemas/Device' } } } } } } }, '401': common['401'] } } },
+    '/api/devices/{id}': { get: { summary: 'One box', parameters: [id], responses: { '200': json('Device'), ...common } } },
+    '/api/devices/{id}/name': {
+      put: { summary: 'Rename a box', parameters: [id], requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { name: { type: 'string' } } } } } }, responses: { '200': json('Device'), '400': error('Bad name'), ...common } },
+    },
+    '/api/devices/{id}/config': {
+      put: {
+        summary: 'Set the desired config',
+        description: 'Validated with the box\'s own schema; every error at once. A valid config gets the next version and is applied by the box within seconds (or when it comes back online); only the affected part restarts.',
+        parameters: [id],
+        requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/ConfigRequest' } } } },
+        responses: { '200': { description: 'Accepted: the new version, and the box as it is now' }, '400': error('Invalid config: nothing changed'), ...common },
+      },
+    },
+    '/api/devices/{id}/commands/{name}': {
+      post: {
+        summary: 'Send a command and wait for the box\'s answer',
+        parameters: [id, { name: 'name', in: 'path', required: true, schema: { enum: COMMAND_NAMES } }],
+        requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { args: { type: 'object' } } } } } },
+        responses: { '200': json('CommandResponse', 'The box answered (ok true or false)'), '400': error('Unknown command or bad arguments'), '409': error('The box is not online'), '504': error('No answer within ROOMCAST_FLEET_COMMAND_TIMEOUT_MS'), ...common },
+      },
+    },
+    '/api/devices/{id}/health': {
+      get: {
+        summary: 'Health history',
+        parameters: [
+          id,
+          { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'Default: an hour before to' },
+          { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'Default: now (exclusive)' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 } },
+        ],
+        responses: { '200': { description: 'Samples, oldest first: { samples: [{ at, health }] }' }, '400': error('Bad range'), ...common },
+      },
+    },
+    '/api/devices/{id}/revoke': { post: { summary: 'Revoke a box: its credentials stop working at once and its connection is dropped', parameters: [id], responses: { '200': json('Device'), ...common } } },
+    '/api/enrollment-token': {
+      post: { summary: 'Rotate the enrolment token (the old one stops enrolling at once)', responses: { '200': { description: '{ token }, shown this once' }, '409': error('Set by ROOMCAST_ENROLL_TOKEN'), '401': common['401'] } },
+    },
+  },
+} as const;
