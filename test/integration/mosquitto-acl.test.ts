@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { IClientOptions } from 'mqtt';
 import { fleetSubscriptions, lastWill, MAX_PAYLOAD_BYTES, outgoing, topicOf, type DeviceId } from '../../common/protocol.js';
+import { initialState } from '../../device/state.js';
 import { FLEET_USERNAME, hashMosquittoPassword, newBoxPassword, verifyMosquittoPassword } from '../../fleet/credentials.js';
 import { MAX_PACKET_BYTES } from '../../fleet/mosquitto/broker-config.js';
 import type { PasswordEntry } from '../../fleet/mosquitto/password-file.js';
@@ -107,7 +108,7 @@ describe('Mosquitto with the fleet-generated config', () => {
     const sent = [
       outgoing(A, 'status', 'online'),
       outgoing(A, 'health', { uptimeSeconds: 5 }),
-      outgoing(A, 'reported', { appliedVersion: 0, config: {}, state: JSON.parse('{}') as never }),
+      outgoing(A, 'reported', { appliedVersion: 0, config: {}, state: initialState([], null, new Date()) }),
       outgoing(A, 'commandResponse', { id: 't1', ok: true }),
     ];
     for (const m of sent) await a.client.publishAsync(m.topic, m.payload, { qos: m.qos, retain: m.retain });
