@@ -241,10 +241,11 @@ export const BOX_ACL: readonly AclRule[] = KINDS.map((k) => ({
 }));
 
 /**
- * The fleet service's broker account. The dot keeps it out of the device id
- * alphabet, so no box can ever enrol under this name.
+ * The fleet service's broker account. It can never be a device id (those
+ * start with [a-z0-9]), so enrolment cannot create a box with the fleet's
+ * rights; and it holds no colon, which would split a Mosquitto password line.
  */
-export const FLEET_USERNAME = 'roomcast.fleet';
+export const FLEET_USERNAME = '_fleet';
 
 /** The fleet service's account: all of roomcast/ (including clearing retained messages). */
 export const FLEET_ACL: readonly AclRule[] = [{ access: 'readwrite', topic: `${TOPIC_ROOT}/#` }];

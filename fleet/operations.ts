@@ -2,7 +2,7 @@ import type { Logger } from '../common/log.js';
 import { checkDesiredConfig, decodePayload, parseDeviceId, type CommandResponse, type DeviceId } from '../common/protocol.js';
 import type { EmbeddedBroker } from './broker/embedded-broker.js';
 import type { FleetConfig } from './config.js';
-import { hashPassword, newSecret, verifyPassword } from './credentials.js';
+import { hashMosquittoPassword, newSecret, verifyMosquittoPassword } from './credentials.js';
 import { deviceView, type DeviceView } from './device-view.js';
 import { badRequest, conflict, forbidden, notFound, unauthorised } from './http/errors.js';
 import type { FleetLink } from './mqtt-link.js';
@@ -64,10 +64,10 @@ export class FleetOperations {
     if (existing && existing.passwordHash === null) throw forbidden(`box ${deviceId} was revoked; it cannot enrol again under this id`);
     if (existing?.passwordHash) {
       const current = req['currentPassword'];
-      if (typeof current !== 'string' || !verifyPassword(current, existing.passwordHash)) throw conflict(`box ${deviceId} is already enrolled; renewing its credentials needs its current password`);
+      if (typeof current !== 'string' || !verifyMosquittoPassword(current, existing.passwordHash)) throw conflict(`box ${deviceId} is already enrolled; renewing its credentials needs its current password`);
     }
     const password = newSecret();
-    await this.deps.store.enrolDevice(deviceId, hashPassword(password), name, new Date().toISOString());
+    await this.deps.store.enrolDevice(deviceId, hashMosquittoPassword(password), name, new Date().toISOString());
     this.log.info('box enrolled', { deviceId, renewed: existing !== null });
     // Its credentials changed: an old session must not live on.
     this.deps.broker?.disconnect(deviceId);

@@ -4,7 +4,7 @@ import { registerSecret } from '../common/secret.js';
 import { FLEET_USERNAME } from '../common/protocol.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import type { FleetConfig } from './config.js';
-import { newSecret, verifyPassword } from './credentials.js';
+import { newSecret, verifyMosquittoPassword } from './credentials.js';
 import { FleetLink } from './mqtt-link.js';
 import { FleetOperations } from './operations.js';
 import { openStore } from './store/open-store.js';
@@ -78,7 +78,7 @@ export class FleetService {
           check: async (username, password) => {
             if (username === FLEET_USERNAME) return password.toString('utf8') === fleetPassword ? 'fleet' : null;
             const device = await store.getDevice(username as Parameters<FleetStore['getDevice']>[0]).catch(() => null);
-            return device?.passwordHash && verifyPassword(password, device.passwordHash) ? 'box' : null;
+            return device?.passwordHash && verifyMosquittoPassword(password, device.passwordHash) ? 'box' : null;
           },
         },
       });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hashPassword, newSecret, sameToken, tokenHash, verifyPassword } from '../../fleet/credentials.js';
+import { hashMosquittoPassword, newSecret, sameToken, tokenHash, verifyMosquittoPassword } from '../../fleet/credentials.js';
 import { loadFleetConfig } from '../../fleet/config.js';
 import { buildApi } from '../../fleet/http/api.js';
 import { OPENAPI } from '../../fleet/http/openapi.js';
@@ -32,12 +32,12 @@ describe('Router', () => {
 
 describe('credentials', () => {
   it('hashes in Mosquitto\'s PBKDF2-SHA512 form and verifies', () => {
-    const hash = hashPassword('correct horse');
+    const hash = hashMosquittoPassword('correct horse');
     assert.match(hash, /^\$7\$101\$[A-Za-z0-9+/=]{16}\$[A-Za-z0-9+/=]{88}$/);
-    assert.equal(verifyPassword('correct horse', hash), true);
-    assert.equal(verifyPassword('wrong horse', hash), false);
-    assert.equal(verifyPassword('correct horse', 'garbage'), false);
-    assert.notEqual(hashPassword('correct horse'), hash, 'salted');
+    assert.equal(verifyMosquittoPassword('correct horse', hash), true);
+    assert.equal(verifyMosquittoPassword('wrong horse', hash), false);
+    assert.equal(verifyMosquittoPassword('correct horse', 'garbage'), false);
+    assert.notEqual(hashMosquittoPassword('correct horse'), hash, 'salted');
   });
   it('compares tokens by hash', () => {
     const t = newSecret();

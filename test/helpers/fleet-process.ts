@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { Managed } from '../../testbed/process.js';
+import { CLI, type LogLine } from './agent-process.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+export const ENROLL_TOKEN = 'test-enrol-token-0123456789abcdef';
+
+/** A real `roomcast fleet` process on loopback, with its JSON log and its HTTP API. */
+export class FleetProcess {
+  private constructor(
+    readonly proc: Managed,
+    readonly httpPort: number,
+    readonly mqttPort: number | null,
+  ) {}
+
+  /** Starts it with ports chosen by the kernel (or `mqttPort` to come back on the same one) and waits until it serves. */
+  static async start(dataDir: string, env: Record<string, string> = {}, mqttPort = 0): Promise<FleetProcess> {
+    const fullEnv = {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      HOME: process.env['HOME'] ?? '/root',
+      ROOMCAST_FLEET_DATA_DIR: dataDir,
+      ROOMCAST_FLEET_LISTEN_HOST: '127.0.0.1',
+      ROOMCAST_FLEET_HTTP_PORT: '0',
+      ROOMCAST_FLEET_MQTT_PORT: String(mqttPort),
+      ROOMCAST_FLEET_MQTTS_PORT: '0',
+      ROOMCAST_FLEET_PUBLIC_URL: 'http://127.0.0.1',
+      ROOMCAST_ADMIN_TOKEN: ADMIN_TOKEN,
+      ROOMCAST_ENROLL_TOKEN: ENROLL_TOKEN,
+      ...env,
+    };
+    const proc = new Managed(spawn(process.execPath, [CLI, 'fleet'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const ready = await waitForLine(proc, (l) => l.msg === 'fleet service ready', 20_000);
+    const broker = parseLines(proc.log).find((l) => l.msg === 'embedded broker listening');
+    return new FleetProcess(proc, Number(ready['http']), broker ? Number(broker['port']) : null);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  lines(): LogLine[] {
+    return parseLines(this.proc.log);
+  }
+
+  /** An API call as the admin; returns the status and the parsed body. */
+  async api<T = Record<string, unknown>>(method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = {};
+    if (token !== null) headers['authorization'] = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${this.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    return { status: res.status, body: (await res.json()) as T };
+  }
+
+  /** Polls a device through the API until the predicate holds. */
+  async waitForDevice(id: string, predicate: (d: Record<string, unknown>) => boolean, timeoutMs: number, what: string): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown = null;
+    for (;;) {
+      const r = await this.api('GET', `/api/devices/${id}`);
+      last = r.body;
+      if (r.status === 200 && predicate(r.body)) return r.body;
+      if (!this.proc.running) throw new Error(`the fleet service exited before ${what}:\n${this.proc.log.slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last).slice(0, 2000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+function parseLines(log: string): LogLine[] {
+  const out: LogLine[] = [];
+  for (const line of log.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as LogLine);
+    } catch {
+      // a partial last line
+    }
+  }
+  return out;
+}
+
+async function waitForLine(proc: Managed, predicate: (l: LogLine) => boolean, timeoutMs: number): Promise<LogLine> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = parseLines(proc.log).find(predicate);
+    if (hit) return hit;
+    if (!proc.running) throw new Error(`the fleet service exited:\n${proc.log.slice(-3000)}`);
+    if (Date.now() > deadline) throw new Error(`the fleet service did not start in ${timeoutMs} ms:\n${proc.log.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
