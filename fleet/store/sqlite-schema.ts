@@ -1,0 +1,36 @@
+/**
+ * The SQLite tables. Times are TEXT in toISOString() form (checks.ts), which
+ * sorts as time does; JSON columns are TEXT. The same column names as
+ * postgres-schema.ts, so device-row.ts maps both.
+ */
+export const SQLITE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS settings (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS devices (
+  id              TEXT PRIMARY KEY,
+  name            TEXT NOT NULL,
+  enrolled_at     TEXT NOT NULL,
+  password_hash   TEXT,
+  status          TEXT CHECK (status IN ('online', 'offline', 'lost')),
+  status_at       TEXT,
+  last_seen       TEXT,
+  desired_version INTEGER NOT NULL DEFAULT 0,
+  desired_config  TEXT NOT NULL DEFAULT '{}',
+  reported        TEXT,
+  reported_at     TEXT,
+  health          TEXT,
+  health_at       TEXT
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS health_samples (
+  device_id TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  at        TEXT NOT NULL,
+  health    TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX IF NOT EXISTS health_samples_device_at ON health_samples (device_id, at);
+CREATE INDEX IF NOT EXISTS health_samples_at ON health_samples (at);
+`;
