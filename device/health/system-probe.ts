@@ -1,0 +1,242 @@
+import { readdir, readFile, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Health } from '../../common/protocol.js';
+import type { Logger } from '../../common/log.js';
+import type { HostPaths } from '../hardware/paths.js';
+import { HealthSourceError, type HealthDirs, type HealthProbe } from './probe.js';
+import {
+  cpuLoadPercent,
+  defaultRoute6Interface,
+  defaultRouteInterface,
+  parseMeminfo,
+  parseMilliCelsius,
+  parseProcStat,
+  parseUptime,
+  pickThermalZone,
+  wirelessSignalDbm,
+  type CpuTimes,
+} from './proc-text.js';
+import { DEFAULT_VCGENCMD, FirmwareThrottleSource, type VcgencmdOptions } from './throttle-source.js';
+import { throttleFlags } from './throttled.js';
+
+/*
+ * Where each measure comes from, and why not from systeminformation (checked
+ * in systeminformation 5.33 on Linux; docs/health.md has the figures):
+ * - CPU load: two readings of /proc/stat, the previous sample's and this
+ *   one's, so no sleep. si.currentLoad runs `cat /proc/stat | grep cpu`
+ *   through execSync: a shell and two processes, with the event loop blocked.
+ * - Memory: /proc/meminfo, used = MemTotal - MemAvailable (what the kernel
+ *   could not hand out without swapping; MemFree would count the page cache
+ *   as used). si.mem reads the same file without spawning, but from a fixed
+ *   /proc that fixture trees cannot replace, so it is not worth loading.
+ * - Temperature: /sys/class/thermal/thermal_zone<n>/temp of the CPU's zone
+ *   (cpu-thermal on a Pi). si.cpuTemperature runs shells, a loop over hwmon
+ *   and `sensors`.
+ * - Free space: fs.statfs of the folder itself (bavail, what a process may
+ *   still write, as the recording janitor counts it). si.fsSize runs `df` and
+ *   lists every filesystem.
+ * - Uptime: /proc/uptime (si.time reads os.uptime(), the same number, but not
+ *   from a fixture tree).
+ * - Interface: the default route in /proc/net/route, else /proc/net/ipv6_route.
+ *   si.networkInterfaces runs `ip route`, `cat` of several files and more.
+ * - Wi-Fi signal: /proc/net/wireless, in dBm. si.wifiConnections runs nmcli,
+ *   iwconfig and wpa_cli per interface.
+ * - Throttling: see FirmwareThrottleSource (sysfs, else vcgencmd).
+ * So systeminformation is not used by the probe at all, and not loaded.
+ */
+
+export interface SystemHealthProbeOptions {
+  paths: HostPaths;
+  dirs: HealthDirs;
+  log: Logger;
+  vcgencmd?: VcgencmdOptions;
+  now?: () => Date;
+}
+
+type Part = Partial<Health>;
+
+/** Measures that cannot be taken after a single sample, so their absence from the first one says nothing. */
+const NEEDS_TWO_SAMPLES: ReadonlySet<keyof Health> = new Set(['cpuLoadPercent']);
+/** Measures the agent, not the probe, fills in. */
+const NOT_PROBED: ReadonlySet<keyof Health> = new Set(['phase']);
+const ALL_MEASURES: readonly (keyof Health)[] = [
+  'uptimeSeconds', 'cpuLoadPercent', 'tempC', 'memUsedBytes', 'memTotalBytes', 'dataFreeBytes', 'recordFreeBytes', 'netInterface',
+  'wifiSignalDbm', 'underVoltageNow', 'underVoltageOccurred', 'freqCappedNow', 'freqCappedOccurred', 'throttledNow', 'throttledOccurred',
+  'softTempLimitNow', 'softTempLimitOccurred',
+];
+
+function isMissing(err: unknown): boolean {
+  return err instanceof Error && 'code' in err && (err.code === 'ENOENT' || err.code === 'ENOTDIR');
+}
+
+/** The file's text, or null when it does not exist on this box. */
+async function readIfPresent(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
+}
+
+async function readRequired(path: string): Promise<string> {
+  const text = await readIfPresent(path);
+  if (text === null) throw new HealthSourceError(path, 'missing');
+  return text;
+}
+
+function parsed<T>(value: T | null, source: string): T {
+  if (value === null) throw new HealthSourceError(source, 'not understood');
+  return value;
+}
+
+/** The real probe: /proc, /sys and statfs under the host paths, no process spawned except vcgencmd on a Pi without the sysfs file. */
+export class SystemHealthProbe implements HealthProbe {
+  private readonly paths: HostPaths;
+  private readonly dirs: HealthDirs;
+  private readonly log: Logger;
+  private readonly now: () => Date;
+  private readonly throttle: FirmwareThrottleSource;
+  private lastCpu: CpuTimes | null = null;
+  /** The chosen zone's temp file, kept so a sample reads one file instead of listing all zones. */
+  private thermalFile: string | null = null;
+  /** The last problem of each failing measure, so a failure is logged when it starts or changes, not every 10 s. */
+  private readonly problems = new Map<string, string>();
+  private sampled = false;
+
+  constructor(options: SystemHealthProbeOptions) {
+    this.paths = options.paths;
+    this.dirs = options.dirs;
+    this.log = options.log;
+    this.now = options.now ?? (() => new Date());
+    this.throttle = new FirmwareThrottleSource(options.paths, options.vcgencmd ?? DEFAULT_VCGENCMD);
+  }
+
+  async sample(): Promise<Health> {
+    const started = performance.now();
+    const at = this.now().toISOString();
+    const { recordDir } = this.dirs;
+    const parts = await Promise.all([
+      this.measure('uptime', () => this.uptime()),
+      this.measure('cpu', () => this.cpuLoad()),
+      this.measure('memory', () => this.memory()),
+      this.measure('temperature', () => this.temperature()),
+      this.measure('dataFree', async () => ({ dataFreeBytes: await freeBytes(this.dirs.dataDir) })),
+      recordDir === null ? {} : this.measure('recordFree', async () => ({ recordFreeBytes: await freeBytes(recordDir) })),
+      this.network(),
+      this.measure('throttling', () => this.throttling()),
+    ]);
+    const health = parts.reduce<Health>((h, part) => ({ ...h, ...part }), { at });
+    health.probeMs = Math.round((performance.now() - started) * 100) / 100;
+    if (!this.sampled) this.reportAbsent(health);
+    this.sampled = true;
+    return health;
+  }
+
+  private async measure(name: string, read: () => Promise<Part>): Promise<Part> {
+    try {
+      const part = await read();
+      if (this.problems.delete(name)) this.log.info('health measure recovered', { measure: name });
+      return part;
+    } catch (err) {
+      const problem = err instanceof Error ? err.message : String(err);
+      if (this.problems.get(name) !== problem) this.log.warn('health measure failed; left out of the samples', { measure: name, error: err });
+      this.problems.set(name, problem);
+      return {};
+    }
+  }
+
+  /** Once, which measures this box does not have at all, so a missing field on the fleet's page has an explanation in the log. */
+  private reportAbsent(first: Health): void {
+    const absent = ALL_MEASURES.filter((k) => first[k] === undefined && !NEEDS_TWO_SAMPLES.has(k) && !NOT_PROBED.has(k));
+    if (absent.length > 0) this.log.info('health measures not available on this box', { absent });
+  }
+
+  private async uptime(): Promise<Part> {
+    const file = join(this.paths.proc, 'uptime');
+    return { uptimeSeconds: parsed(parseUptime(await readRequired(file)), file) };
+  }
+
+  private async cpuLoad(): Promise<Part> {
+    const file = join(this.paths.proc, 'stat');
+    const times = parsed(parseProcStat(await readRequired(file)), file);
+    const before = this.lastCpu;
+    // Within one clock tick nothing was counted: keep the older reading to measure from.
+    if (before === null || times.total !== before.total) this.lastCpu = times;
+    const load = before === null ? null : cpuLoadPercent(before, times);
+    return load === null ? {} : { cpuLoadPercent: load };
+  }
+
+  private async memory(): Promise<Part> {
+    const file = join(this.paths.proc, 'meminfo');
+    const mem = parsed(parseMeminfo(await readRequired(file)), file);
+    const total = { memTotalBytes: mem.totalBytes };
+    return mem.availableBytes === null ? total : { ...total, memUsedBytes: mem.totalBytes - mem.availableBytes };
+  }
+
+  private async temperature(): Promise<Part> {
+    if (this.thermalFile === null) this.thermalFile = await this.findThermalFile();
+    const file = this.thermalFile;
+    if (file === null) return {};
+    try {
+      return { tempC: parsed(parseMilliCelsius(await readRequired(file)), file) };
+    } catch (err) {
+      // Choose again next time: the zone may have gone with its driver.
+      this.thermalFile = null;
+      throw err;
+    }
+  }
+
+  private async findThermalFile(): Promise<string | null> {
+    const dir = join(this.paths.sys, 'class/thermal');
+    let entries: string[];
+    try {
+      entries = await readdir(dir);
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+    const zones = entries.filter((e) => /^thermal_zone\d+$/.test(e)).sort((a, b) => Number(a.slice(12)) - Number(b.slice(12)));
+    const types = await Promise.all(zones.map(async (z) => ((await readIfPresent(join(dir, z, 'type'))) ?? '').trim()));
+    const chosen = pickThermalZone(types);
+    const zone = chosen === null ? undefined : zones[chosen];
+    return zone === undefined ? null : join(dir, zone, 'temp');
+  }
+
+  /** The interface, then its signal: a Wi-Fi problem must not lose the interface. */
+  private async network(): Promise<Part> {
+    const net = await this.measure('interface', () => this.defaultInterface());
+    const iface = net.netInterface;
+    if (iface === undefined) return net;
+    return { ...net, ...(await this.measure('wifi', () => this.wifiSignal(iface))) };
+  }
+
+  private async defaultInterface(): Promise<Part> {
+    const v4 = await readIfPresent(join(this.paths.proc, 'net/route'));
+    const iface = (v4 === null ? null : defaultRouteInterface(v4)) ?? (await this.defaultInterface6());
+    // No default route: the box is offline or on a network without one, not a failure of the probe.
+    return iface === null ? {} : { netInterface: iface };
+  }
+
+  private async defaultInterface6(): Promise<string | null> {
+    const v6 = await readIfPresent(join(this.paths.proc, 'net/ipv6_route'));
+    return v6 === null ? null : defaultRoute6Interface(v6);
+  }
+
+  private async wifiSignal(iface: string): Promise<Part> {
+    // Absent on a kernel without wireless extensions; an interface not listed is not wireless.
+    const text = await readIfPresent(join(this.paths.proc, 'net/wireless'));
+    const dbm = text === null ? null : wirelessSignalDbm(text, iface);
+    return dbm === null ? {} : { wifiSignalDbm: dbm };
+  }
+
+  private async throttling(): Promise<Part> {
+    const bits = await this.throttle.read();
+    return bits === undefined ? {} : throttleFlags(bits);
+  }
+}
+
+async function freeBytes(dir: string): Promise<number> {
+  const fs = await statfs(dir);
+  return fs.bavail * fs.bsize;
+}
