@@ -6,7 +6,7 @@ import { loadApplied, type AppliedConfig } from '../device/fleet/applied-config.
 import { FleetClient } from '../device/fleet/fleet-client.js';
 import { detectHardware } from '../device/hardware/detect.js';
 import { hostPaths } from '../device/hardware/paths.js';
-import { systemHealthProbe } from '../device/health/system-probe.js';
+import { SystemHealthProbe } from '../device/health/system-probe.js';
 import { prewarmHosts } from '../device/pipeline/host-process.js';
 import { listenForTestControls } from '../device/test-control.js';
 import { configOrExit } from './config-or-exit.js';
@@ -28,7 +28,8 @@ export async function runDevice(env: Env): Promise<void> {
   agent.start();
   listenForTestControls(agent, log);
   if (config.fleetUrl) {
-    const probe = systemHealthProbe(paths, { dataDir: config.dataDir, recordDir: () => agent.runningConfig.recordDir });
+    // recordDir is read at each sample: the fleet may change it.
+    const probe = new SystemHealthProbe({ paths, log: log.child('health'), dirs: { dataDir: config.dataDir, get recordDir() { return agent.runningConfig.recordDir; } } });
     fleet = new FleetClient({
       fleetUrl: config.fleetUrl,
       enrollToken: config.enrollToken,

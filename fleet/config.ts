@@ -1,5 +1,5 @@
 import { parseVariables, type ConfigError, type Env } from '../common/config/load.js';
-import { directory, integer, type VariableSpec } from '../common/config/schema.js';
+import { directory, integer, optionalDirectory, type VariableSpec } from '../common/config/schema.js';
 
 /**
  * The fleet service's own variables (`roomcast fleet`), in the same form as
@@ -88,6 +88,27 @@ export const FLEET_SCHEMA = {
     values: 'mqtts://host:port',
     doc: 'The broker address given to boxes at enrolment. Unset: the embedded broker\'s TLS port on the host of ROOMCAST_FLEET_PUBLIC_URL.',
     parse: optionalUrl(['mqtt:', 'mqtts:'], 'mqtts://fleet.example.org:8883'),
+  }),
+  mqttCa: variable({
+    env: 'ROOMCAST_FLEET_MQTT_CA',
+    default: undefined,
+    values: 'path of a PEM file',
+    doc: 'The CA of an external broker\'s TLS certificate: the service trusts it and hands it to boxes at enrolment. Unset: the fleet\'s own CA (in the data dir), which the embedded broker uses and an external Mosquitto can use too.',
+    parse: optionalDirectory,
+  }),
+  mosquittoDir: variable({
+    env: 'ROOMCAST_FLEET_MOSQUITTO_DIR',
+    default: undefined,
+    values: 'absolute path',
+    doc: 'With an external Mosquitto: where the service writes its password_file (passwords) and acl_file (acl), rewritten at every enrolment and revocation.',
+    parse: optionalDirectory,
+  }),
+  mosquittoPidFile: variable({
+    env: 'ROOMCAST_FLEET_MOSQUITTO_PID_FILE',
+    default: undefined,
+    values: 'absolute path',
+    doc: 'Mosquitto\'s pid_file: after rewriting its files the service sends it SIGHUP, which drops a revoked box at once. Unset: reload Mosquitto yourself.',
+    parse: optionalDirectory,
   }),
   databaseUrl: variable({
     env: 'ROOMCAST_FLEET_DATABASE_URL',

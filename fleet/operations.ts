@@ -1,8 +1,8 @@
 import type { Logger } from '../common/log.js';
 import { checkDesiredConfig, decodePayload, parseDeviceId, type CommandResponse, type DeviceId } from '../common/protocol.js';
-import type { EmbeddedBroker } from './broker/embedded-broker.js';
+import type { BrokerControl } from './broker/broker-control.js';
 import type { FleetConfig } from './config.js';
-import { hashMosquittoPassword, newSecret, verifyMosquittoPassword } from './credentials.js';
+import { hashMosquittoPassword, newBoxPassword, verifyMosquittoPassword } from './credentials.js';
 import { deviceView, type DeviceView } from './device-view.js';
 import { badRequest, conflict, forbidden, notFound, unauthorised } from './http/errors.js';
 import type { FleetLink } from './mqtt-link.js';
@@ -12,8 +12,10 @@ import type { Token } from './tokens.js';
 export interface OperationsDeps {
   store: FleetStore;
   link: FleetLink;
-  /** Null with an external broker. */
-  broker: EmbeddedBroker | null;
+  /** The embedded broker, or an external Mosquitto's files; null when an operator manages the broker's accounts. */
+  broker: BrokerControl | null;
+  /** The CA boxes must trust for mqtts, handed out at enrolment. */
+  boxCa: string | null;
   config: FleetConfig;
   logger: Logger;
   admin: Token;
@@ -66,12 +68,12 @@ export class FleetOperations {
       const current = req['currentPassword'];
       if (typeof current !== 'string' || !verifyMosquittoPassword(current, existing.passwordHash)) throw conflict(`box ${deviceId} is already enrolled; renewing its credentials needs its current password`);
     }
-    const password = newSecret();
+    const password = newBoxPassword();
     await this.deps.store.enrolDevice(deviceId, hashMosquittoPassword(password), name, new Date().toISOString());
     this.log.info('box enrolled', { deviceId, renewed: existing !== null });
     // Its credentials changed: an old session must not live on.
-    this.deps.broker?.disconnect(deviceId);
-    return { deviceId, mqttUrl: this.deps.boxMqttUrl(), username: deviceId, password, ca: null };
+    await this.deps.broker?.credentialsChanged(deviceId);
+    return { deviceId, mqttUrl: this.deps.boxMqttUrl(), username: deviceId, password, ca: this.deps.boxCa };
   }
 
   async list(): Promise<DeviceView[]> {
@@ -142,9 +144,9 @@ export class FleetOperations {
   async revoke(rawId: string): Promise<DeviceView> {
     const { id } = await this.device(rawId);
     await this.deps.store.revokeDevice(id);
-    const dropped = this.deps.broker?.disconnect(id) ?? false;
+    await this.deps.broker?.credentialsChanged(id);
     await this.deps.link.clearRetained(id);
-    this.log.warn('box revoked', { deviceId: id, connectionDropped: dropped });
+    this.log.warn('box revoked', { deviceId: id });
     return this.get(id);
   }
 

@@ -7,7 +7,9 @@ import { FLEET_USERNAME } from '../common/protocol.js';
 import { renderAclFile } from '../fleet/mosquitto/acl-file.js';
 import { renderBrokerConfig } from '../fleet/mosquitto/broker-config.js';
 import { renderPasswordFile, type PasswordEntry } from '../fleet/mosquitto/password-file.js';
-import { mosquittoPaths, reloadMosquitto, writeMosquittoFiles, type Owner } from '../fleet/mosquitto/write-files.js';
+import { mosquittoOwner, mosquittoPaths, reloadMosquitto, writeMosquittoFiles, type Owner } from '../fleet/mosquitto/write-files.js';
+
+export { mosquittoOwner };
 import { freePort, waitForPort } from './ports.js';
 import { Managed } from './process.js';
 
@@ -17,20 +19,6 @@ export interface MosquittoTls {
   caPath: string;
   certPath: string;
   keyPath: string;
-}
-
-/**
- * The account a root-started Mosquitto 2.0 drops to, or undefined when this
- * process is not root (Mosquitto then keeps running as us). Tests run as root
- * here, and the broker is left to drop privileges as in production, so the
- * files the fleet writes are tested for being readable by that account,
- * at start and at every reload.
- */
-export async function mosquittoOwner(): Promise<Owner | undefined> {
-  if (process.getuid?.() !== 0) return undefined;
-  const uid = Number((await run('id', ['-u', 'mosquitto'])).stdout.trim());
-  const gid = Number((await run('id', ['-g', 'mosquitto'])).stdout.trim());
-  return { uid, gid };
 }
 
 /**

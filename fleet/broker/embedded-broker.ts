@@ -2,6 +2,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../../common/log.js';
+import type { BrokerControl } from './broker-control.js';
 import { aclAllows, boxMayConnect, BOX_ACL, FLEET_ACL, FLEET_USERNAME, MAX_PAYLOAD_BYTES } from '../../common/protocol.js';
 
 /** Who a connection authenticated as. */
@@ -35,7 +36,7 @@ export interface BrokerCounters {
  * commands; the fleet account has roomcast/#. Same rules as the Mosquitto
  * ACL file, from the same data (common/protocol.ts).
  */
-export class EmbeddedBroker {
+export class EmbeddedBroker implements BrokerControl {
   readonly counters: BrokerCounters = { refusedConnections: 0, refusedPublishes: 0, refusedSubscriptions: 0, oversizedPublishes: 0 };
   private broker: Aedes | null = null;
   private servers: Server[] = [];
@@ -106,12 +107,12 @@ export class EmbeddedBroker {
     return true;
   }
 
-  /** Drops a box's connection now (revoked credentials). Its last will marks it lost. */
-  disconnect(deviceId: string): boolean {
+  /** Every login is checked against the store, so only a connection made with old credentials must go. Its last will marks it lost. */
+  credentialsChanged(deviceId: string): Promise<void> {
+    // aedes keeps its clients by client id, which the ACL binds to the device id.
     const client = this.broker ? (this.broker as unknown as { clients: Record<string, Client | undefined> }).clients[deviceId] : undefined;
-    if (!client) return false;
-    client.close();
-    return true;
+    client?.close();
+    return Promise.resolve();
   }
 
   get connectedClients(): number {

@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { MosquittoReloadError } from './errors.js';
+
+const run = promisify(execFile);
 
 /** Where the fleet puts the broker's files inside its Mosquitto directory. */
 export function mosquittoPaths(dir: string): { config: string; passwordFile: string; aclFile: string } {
@@ -84,3 +88,17 @@ export async function readMosquittoPid(pidFile: string): Promise<number> {
 function errorCode(e: unknown): string {
   return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : String(e);
 }
+
+/**
+ * The account a root-started Mosquitto 2.0 drops to, or undefined when this
+ * process is not root (Mosquitto then keeps running as us). Files the fleet
+ * writes must belong to it: Mosquitto re-reads them as that account at
+ * every reload, and one it cannot read disconnects every client.
+ */
+export async function mosquittoOwner(): Promise<Owner | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const uid = Number((await run('id', ['-u', 'mosquitto'])).stdout.trim());
+  const gid = Number((await run('id', ['-g', 'mosquitto'])).stdout.trim());
+  return { uid, gid };
+}
+

@@ -1,0 +1,50 @@
+import type { Logger } from '../../common/log.js';
+import { FLEET_USERNAME } from '../../common/protocol.js';
+import { renderAclFile } from '../mosquitto/acl-file.js';
+import { renderPasswordFile, type PasswordEntry } from '../mosquitto/password-file.js';
+import { mosquittoOwner, readMosquittoPid, reloadMosquitto, writeMosquittoFiles, type Owner } from '../mosquitto/write-files.js';
+import type { FleetStore } from '../store/types.js';
+import type { BrokerControl } from './broker-control.js';
+
+export interface MosquittoSyncDeps {
+  store: FleetStore;
+  /** Where Mosquitto's password_file and acl_file live (ROOMCAST_FLEET_MOSQUITTO_DIR). */
+  dir: string;
+  /** Mosquitto's pid_file, to make it reload (ROOMCAST_FLEET_MOSQUITTO_PID_FILE); null: the operator reloads. */
+  pidFile: string | null;
+  /** The fleet's own account hash, written with the boxes'. */
+  fleetHash: string;
+  logger: Logger;
+}
+
+/**
+ * An external Mosquitto's accounts follow the store: every enrolled box (not
+ * revoked) and the fleet. After each change the files are rewritten whole
+ * and Mosquitto reloads them, which drops a revoked box's connection.
+ */
+export class MosquittoSync implements BrokerControl {
+  private owner: Owner | undefined;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: MosquittoSyncDeps) {}
+
+  async start(): Promise<void> {
+    this.owner = await mosquittoOwner();
+    await this.write();
+  }
+
+  credentialsChanged(): Promise<void> {
+    // One rewrite at a time; each reads the store afresh, so the last one wins.
+    this.chain = this.chain.then(() => this.write()).catch((err: unknown) => this.deps.logger.error('writing the Mosquitto files failed', { error: err instanceof Error ? err.message : String(err) }));
+    return this.chain;
+  }
+
+  private async write(): Promise<void> {
+    const devices = await this.deps.store.listDevices();
+    const accounts: PasswordEntry[] = [{ username: FLEET_USERNAME, passwordHash: this.deps.fleetHash }];
+    for (const d of devices) if (d.passwordHash !== null) accounts.push({ username: d.id, passwordHash: d.passwordHash });
+    await writeMosquittoFiles(this.deps.dir, { passwordFile: renderPasswordFile(accounts), aclFile: renderAclFile(FLEET_USERNAME) }, this.owner);
+    if (this.deps.pidFile) reloadMosquitto(await readMosquittoPid(this.deps.pidFile));
+    this.deps.logger.info('Mosquitto accounts written', { boxes: accounts.length - 1, reloaded: this.deps.pidFile !== null });
+  }
+}
