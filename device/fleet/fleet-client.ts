@@ -334,6 +334,8 @@ export class FleetClient {
       const offline = outgoing(this.deviceId, 'status', 'offline');
       await Promise.race([client.publishAsync(offline.topic, offline.payload, { qos: offline.qos, retain: offline.retain }), new Promise((r) => setTimeout(r, 1000))]).catch(() => undefined);
     }
-    await client.endAsync(true).catch(() => undefined);
+    // A DISCONNECT, not a dropped socket: the broker then discards the last will ("lost").
+    await Promise.race([client.endAsync(false), new Promise((r) => setTimeout(r, 1000))]).catch(() => undefined);
+    client.end(true);
   }
 }
