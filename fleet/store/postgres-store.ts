@@ -21,6 +21,7 @@ const DEVICE_COLUMNS = `id, name, enrolled_at, password_hash, status, status_at,
 // As in SQLite: a record older than the stored one does not replace it, and
 // last_seen only moves forward (GREATEST ignores NULL).
 const newer = (col: string, at: string): string => `(${col} IS NULL OR ${col} <= ${at})`;
+// The time parameter of the status and reported updates.
 const AT = '$3::timestamptz';
 
 const HEALTH_BATCH = `
