@@ -21,6 +21,7 @@ const DEVICE_COLUMNS = `id, name, enrolled_at, password_hash, status, status_at,
 // As in SQLite: a record older than the stored one does not replace it, and
 // last_seen only moves forward (GREATEST ignores NULL).
 const newer = (col: string, at: string): string => `(${col} IS NULL OR ${col} <= ${at})`;
+// The time parameter of the status and reported updates.
 const AT = '$3::timestamptz';
 
 const HEALTH_BATCH = `
@@ -55,8 +56,12 @@ export class PostgresStore implements FleetStore {
     const log = options.logger ?? createLogger('fleet.store');
     this.pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
     // An idle connection that breaks (server restart) is reported here; without
-    // a listener the pool's 'error' event would end the process.
-    this.pool.on('error', (err) => log.warn('idle database connection failed', { error: err.message }));
+    // a listener the pool's 'error' event would end the process. pool.end()
+    // resolves before its sockets close, so a server stopping right after
+    // close() still reaches this: nothing to report once the store is closed.
+    this.pool.on('error', (err) => {
+      if (!this.closed) log.warn('idle database connection failed', { error: err.message });
+    });
     this.batcher = new HealthBatcher((batch) => this.writeHealth(batch), options.healthBatch ?? DEFAULT_BATCH);
   }
 
@@ -155,6 +160,7 @@ export class PostgresStore implements FleetStore {
     );
   }
 
+  // The sample joins the batch before the first await: a read called right after this call must see it.
   async recordHealth(id: DeviceId, health: Health, at: string): Promise<void> {
     if (this.closed) throw new StoreClosedError();
     await this.batcher.add({ id, health, at: storedTime(at, 'health time') });

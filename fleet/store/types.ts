@@ -6,6 +6,10 @@ import type { DeviceId, Health, ReportedState, Status } from '../../common/proto
  * last reported, and its health history. Two implementations: SQLite in the
  * data dir (embedded default) and PostgreSQL (ROOMCAST_FLEET_DATABASE_URL),
  * which several fleet service instances may share.
+ *
+ * Times go in as ISO 8601 strings with any offset and come back in UTC
+ * `toISOString()` form ("2026-11-22T12:00:00.000Z"); a time that does not
+ * parse is a StoreInputError (fleet/store/errors.ts). docs/store.md.
  */
 
 export interface DeviceRecord {
@@ -54,6 +58,7 @@ export interface FleetStore {
   revokeDevice(id: DeviceId): Promise<boolean>;
   renameDevice(id: DeviceId, name: string): Promise<boolean>;
   getDevice(id: DeviceId): Promise<DeviceRecord | null>;
+  /** Every box, by id. */
   listDevices(): Promise<DeviceRecord[]>;
 
   /**
@@ -62,10 +67,20 @@ export interface FleetStore {
    */
   putDesiredConfig(id: DeviceId, config: Record<string, string>): Promise<number | null>;
 
-  /** Each ignores unknown boxes (a message from a revoked or deleted box). */
+  /**
+   * Each ignores unknown boxes (a message from a deleted box); a revoked box
+   * is still known, so its last will is still recorded. A record older than
+   * the stored one (by `at`) does not replace it; lastSeen only moves forward.
+   */
   recordStatus(id: DeviceId, status: Status, at: string): Promise<void>;
   recordReported(id: DeviceId, reported: ReportedState, at: string): Promise<void>;
-  /** Keeps the sample in the history and as the box's latest health. */
+  /**
+   * Keeps the sample in the history and, unless a newer one is stored, as the
+   * box's latest health. Samples are written in batches (about every 100 ms):
+   * the promise settles when this one's batch is written, and every read
+   * (getDevice, listDevices, healthHistory, pruneHealth) and close() first
+   * writes what is waiting.
+   */
   recordHealth(id: DeviceId, health: Health, at: string): Promise<void>;
   /** Samples with from <= at < to, oldest first, at most `limit`. */
   healthHistory(id: DeviceId, from: string, to: string, limit: number): Promise<HealthSample[]>;
