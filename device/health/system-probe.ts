@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Health } from '../../common/protocol.js';
@@ -85,6 +86,29 @@ async function readRequired(path: string): Promise<string> {
   return text;
 }
 
+/**
+ * A /proc file's text, read synchronously, or null when it does not exist.
+ * procfs files are made in memory by the kernel and never wait for a disk,
+ * and a synchronous read costs about a quarter of the CPU of fs.promises'
+ * open/fstat/read/read/close through the threadpool (docs/health.md). Not for
+ * /sys files backed by hardware (a thermal sensor, the firmware mailbox) or
+ * statfs, which may wait.
+ */
+function readProcIfPresent(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
+}
+
+function readProcRequired(path: string): string {
+  const text = readProcIfPresent(path);
+  if (text === null) throw new HealthSourceError(path, 'missing');
+  return text;
+}
+
 function parsed<T>(value: T | null, source: string): T {
   if (value === null) throw new HealthSourceError(source, 'not understood');
   return value;
@@ -133,7 +157,7 @@ export class SystemHealthProbe implements HealthProbe {
     return health;
   }
 
-  private async measure(name: string, read: () => Promise<Part>): Promise<Part> {
+  private async measure(name: string, read: () => Part | Promise<Part>): Promise<Part> {
     try {
       const part = await read();
       if (this.problems.delete(name)) this.log.info('health measure recovered', { measure: name });
@@ -152,24 +176,24 @@ export class SystemHealthProbe implements HealthProbe {
     if (absent.length > 0) this.log.info('health measures not available on this box', { absent });
   }
 
-  private async uptime(): Promise<Part> {
+  private uptime(): Part {
     const file = join(this.paths.proc, 'uptime');
-    return { uptimeSeconds: parsed(parseUptime(await readRequired(file)), file) };
+    return { uptimeSeconds: parsed(parseUptime(readProcRequired(file)), file) };
   }
 
-  private async cpuLoad(): Promise<Part> {
+  private cpuLoad(): Part {
     const file = join(this.paths.proc, 'stat');
-    const times = parsed(parseProcStat(await readRequired(file)), file);
+    const times = parsed(parseProcStat(readProcRequired(file)), file);
     const before = this.lastCpu;
-    // Within one clock tick nothing was counted: keep the older reading to measure from.
-    if (before === null || times.total !== before.total) this.lastCpu = times;
+    this.lastCpu = times;
+    // Null also when no clock tick passed since the last sample: nothing to divide by.
     const load = before === null ? null : cpuLoadPercent(before, times);
     return load === null ? {} : { cpuLoadPercent: load };
   }
 
-  private async memory(): Promise<Part> {
+  private memory(): Part {
     const file = join(this.paths.proc, 'meminfo');
-    const mem = parsed(parseMeminfo(await readRequired(file)), file);
+    const mem = parsed(parseMeminfo(readProcRequired(file)), file);
     const total = { memTotalBytes: mem.totalBytes };
     return mem.availableBytes === null ? total : { ...total, memUsedBytes: mem.totalBytes - mem.availableBytes };
   }
@@ -211,21 +235,21 @@ export class SystemHealthProbe implements HealthProbe {
     return { ...net, ...(await this.measure('wifi', () => this.wifiSignal(iface))) };
   }
 
-  private async defaultInterface(): Promise<Part> {
-    const v4 = await readIfPresent(join(this.paths.proc, 'net/route'));
-    const iface = (v4 === null ? null : defaultRouteInterface(v4)) ?? (await this.defaultInterface6());
+  private defaultInterface(): Part {
+    const v4 = readProcIfPresent(join(this.paths.proc, 'net/route'));
+    const iface = (v4 === null ? null : defaultRouteInterface(v4)) ?? this.defaultInterface6();
     // No default route: the box is offline or on a network without one, not a failure of the probe.
     return iface === null ? {} : { netInterface: iface };
   }
 
-  private async defaultInterface6(): Promise<string | null> {
-    const v6 = await readIfPresent(join(this.paths.proc, 'net/ipv6_route'));
+  private defaultInterface6(): string | null {
+    const v6 = readProcIfPresent(join(this.paths.proc, 'net/ipv6_route'));
     return v6 === null ? null : defaultRoute6Interface(v6);
   }
 
-  private async wifiSignal(iface: string): Promise<Part> {
+  private wifiSignal(iface: string): Part {
     // Absent on a kernel without wireless extensions; an interface not listed is not wireless.
-    const text = await readIfPresent(join(this.paths.proc, 'net/wireless'));
+    const text = readProcIfPresent(join(this.paths.proc, 'net/wireless'));
     const dbm = text === null ? null : wirelessSignalDbm(text, iface);
     return dbm === null ? {} : { wifiSignalDbm: dbm };
   }
