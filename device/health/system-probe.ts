@@ -36,12 +36,12 @@ import { throttleFlags } from './throttled.js';
  * - Free space: fs.statfs of the folder itself (bavail, what a process may
  *   still write, as the recording janitor counts it). si.fsSize runs `df` and
  *   lists every filesystem.
- * - Uptime: /proc/uptime (si.time reads os.uptime(), the same number, but not
- *   from a fixture tree).
+ * - Uptime: /proc/uptime. si.time reads os.uptime(), the same number, and
+ *   runs `date` through execSync for the time zone.
  * - Interface: the default route in /proc/net/route, else /proc/net/ipv6_route.
  *   si.networkInterfaces runs `ip route`, `cat` of several files and more.
- * - Wi-Fi signal: /proc/net/wireless, in dBm. si.wifiConnections runs nmcli,
- *   iwconfig and wpa_cli per interface.
+ * - Wi-Fi signal: /proc/net/wireless, in dBm. si.wifiConnections runs iw,
+ *   nmcli and wpa_cli per Wi-Fi interface.
  * - Throttling: see FirmwareThrottleSource (sysfs, else vcgencmd).
  * So systeminformation is not used by the probe at all, and not loaded.
  */
