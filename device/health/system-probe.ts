@@ -56,15 +56,28 @@ export interface SystemHealthProbeOptions {
 
 type Part = Partial<Health>;
 
-/** Measures that cannot be taken after a single sample, so their absence from the first one says nothing. */
-const NEEDS_TWO_SAMPLES: ReadonlySet<keyof Health> = new Set(['cpuLoadPercent']);
-/** Measures the agent, not the probe, fills in. */
-const NOT_PROBED: ReadonlySet<keyof Health> = new Set(['phase']);
-const ALL_MEASURES: readonly (keyof Health)[] = [
-  'uptimeSeconds', 'cpuLoadPercent', 'tempC', 'memUsedBytes', 'memTotalBytes', 'dataFreeBytes', 'recordFreeBytes', 'netInterface',
-  'wifiSignalDbm', 'underVoltageNow', 'underVoltageOccurred', 'freqCappedNow', 'freqCappedOccurred', 'throttledNow', 'throttledOccurred',
-  'softTempLimitNow', 'softTempLimitOccurred',
-];
+type Measure = Exclude<keyof Health, 'at' | 'phase' | 'probeMs'>;
+
+/** Every measure of a sample, kept complete by the compiler when Health grows; true for those the first sample cannot have (a load needs two readings). */
+const MEASURES: Readonly<Record<Measure, boolean>> = {
+  uptimeSeconds: false,
+  cpuLoadPercent: true,
+  tempC: false,
+  memUsedBytes: false,
+  memTotalBytes: false,
+  dataFreeBytes: false,
+  recordFreeBytes: false,
+  netInterface: false,
+  wifiSignalDbm: false,
+  underVoltageNow: false,
+  underVoltageOccurred: false,
+  freqCappedNow: false,
+  freqCappedOccurred: false,
+  throttledNow: false,
+  throttledOccurred: false,
+  softTempLimitNow: false,
+  softTempLimitOccurred: false,
+};
 
 function isMissing(err: unknown): boolean {
   return err instanceof Error && 'code' in err && (err.code === 'ENOENT' || err.code === 'ENOTDIR');
@@ -170,9 +183,10 @@ export class SystemHealthProbe implements HealthProbe {
     }
   }
 
-  /** Once, which measures this box does not have at all, so a missing field on the fleet's page has an explanation in the log. */
+  /** Once, which measures this box does not have (or failed at once, logged as such), so a missing field on the fleet's page has an explanation in the log. */
   private reportAbsent(first: Health): void {
-    const absent = ALL_MEASURES.filter((k) => first[k] === undefined && !NEEDS_TWO_SAMPLES.has(k) && !NOT_PROBED.has(k));
+    const notRecording = this.dirs.recordDir === null;
+    const absent = (Object.keys(MEASURES) as Measure[]).filter((k) => first[k] === undefined && !MEASURES[k] && !(k === 'recordFreeBytes' && notRecording));
     if (absent.length > 0) this.log.info('health measures not available on this box', { absent });
   }
 
