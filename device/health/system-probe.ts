@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Health } from '../../common/protocol.js';
@@ -35,12 +36,12 @@ import { throttleFlags } from './throttled.js';
  * - Free space: fs.statfs of the folder itself (bavail, what a process may
  *   still write, as the recording janitor counts it). si.fsSize runs `df` and
  *   lists every filesystem.
- * - Uptime: /proc/uptime (si.time reads os.uptime(), the same number, but not
- *   from a fixture tree).
+ * - Uptime: /proc/uptime. si.time reads os.uptime(), the same number, and
+ *   runs `date` through execSync for the time zone.
  * - Interface: the default route in /proc/net/route, else /proc/net/ipv6_route.
  *   si.networkInterfaces runs `ip route`, `cat` of several files and more.
- * - Wi-Fi signal: /proc/net/wireless, in dBm. si.wifiConnections runs nmcli,
- *   iwconfig and wpa_cli per interface.
+ * - Wi-Fi signal: /proc/net/wireless, in dBm. si.wifiConnections runs iw,
+ *   nmcli and wpa_cli per Wi-Fi interface.
  * - Throttling: see FirmwareThrottleSource (sysfs, else vcgencmd).
  * So systeminformation is not used by the probe at all, and not loaded.
  */
@@ -55,15 +56,28 @@ export interface SystemHealthProbeOptions {
 
 type Part = Partial<Health>;
 
-/** Measures that cannot be taken after a single sample, so their absence from the first one says nothing. */
-const NEEDS_TWO_SAMPLES: ReadonlySet<keyof Health> = new Set(['cpuLoadPercent']);
-/** Measures the agent, not the probe, fills in. */
-const NOT_PROBED: ReadonlySet<keyof Health> = new Set(['phase']);
-const ALL_MEASURES: readonly (keyof Health)[] = [
-  'uptimeSeconds', 'cpuLoadPercent', 'tempC', 'memUsedBytes', 'memTotalBytes', 'dataFreeBytes', 'recordFreeBytes', 'netInterface',
-  'wifiSignalDbm', 'underVoltageNow', 'underVoltageOccurred', 'freqCappedNow', 'freqCappedOccurred', 'throttledNow', 'throttledOccurred',
-  'softTempLimitNow', 'softTempLimitOccurred',
-];
+type Measure = Exclude<keyof Health, 'at' | 'phase' | 'probeMs'>;
+
+/** Every measure of a sample, kept complete by the compiler when Health grows; true for those the first sample cannot have (a load needs two readings). */
+const MEASURES: Readonly<Record<Measure, boolean>> = {
+  uptimeSeconds: false,
+  cpuLoadPercent: true,
+  tempC: false,
+  memUsedBytes: false,
+  memTotalBytes: false,
+  dataFreeBytes: false,
+  recordFreeBytes: false,
+  netInterface: false,
+  wifiSignalDbm: false,
+  underVoltageNow: false,
+  underVoltageOccurred: false,
+  freqCappedNow: false,
+  freqCappedOccurred: false,
+  throttledNow: false,
+  throttledOccurred: false,
+  softTempLimitNow: false,
+  softTempLimitOccurred: false,
+};
 
 function isMissing(err: unknown): boolean {
   return err instanceof Error && 'code' in err && (err.code === 'ENOENT' || err.code === 'ENOTDIR');
@@ -81,6 +95,29 @@ async function readIfPresent(path: string): Promise<string | null> {
 
 async function readRequired(path: string): Promise<string> {
   const text = await readIfPresent(path);
+  if (text === null) throw new HealthSourceError(path, 'missing');
+  return text;
+}
+
+/**
+ * A /proc file's text, read synchronously, or null when it does not exist.
+ * procfs files are made in memory by the kernel and never wait for a disk,
+ * and a synchronous read costs about a quarter of the CPU of fs.promises'
+ * open/fstat/read/read/close through the threadpool (docs/health.md). Not for
+ * /sys files backed by hardware (a thermal sensor, the firmware mailbox) or
+ * statfs, which may wait.
+ */
+function readProcIfPresent(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
+}
+
+function readProcRequired(path: string): string {
+  const text = readProcIfPresent(path);
   if (text === null) throw new HealthSourceError(path, 'missing');
   return text;
 }
@@ -133,7 +170,7 @@ export class SystemHealthProbe implements HealthProbe {
     return health;
   }
 
-  private async measure(name: string, read: () => Promise<Part>): Promise<Part> {
+  private async measure(name: string, read: () => Part | Promise<Part>): Promise<Part> {
     try {
       const part = await read();
       if (this.problems.delete(name)) this.log.info('health measure recovered', { measure: name });
@@ -146,30 +183,31 @@ export class SystemHealthProbe implements HealthProbe {
     }
   }
 
-  /** Once, which measures this box does not have at all, so a missing field on the fleet's page has an explanation in the log. */
+  /** Once, which measures this box does not have (or failed at once, logged as such), so a missing field on the fleet's page has an explanation in the log. */
   private reportAbsent(first: Health): void {
-    const absent = ALL_MEASURES.filter((k) => first[k] === undefined && !NEEDS_TWO_SAMPLES.has(k) && !NOT_PROBED.has(k));
+    const notRecording = this.dirs.recordDir === null;
+    const absent = (Object.keys(MEASURES) as Measure[]).filter((k) => first[k] === undefined && !MEASURES[k] && !(k === 'recordFreeBytes' && notRecording));
     if (absent.length > 0) this.log.info('health measures not available on this box', { absent });
   }
 
-  private async uptime(): Promise<Part> {
+  private uptime(): Part {
     const file = join(this.paths.proc, 'uptime');
-    return { uptimeSeconds: parsed(parseUptime(await readRequired(file)), file) };
+    return { uptimeSeconds: parsed(parseUptime(readProcRequired(file)), file) };
   }
 
-  private async cpuLoad(): Promise<Part> {
+  private cpuLoad(): Part {
     const file = join(this.paths.proc, 'stat');
-    const times = parsed(parseProcStat(await readRequired(file)), file);
+    const times = parsed(parseProcStat(readProcRequired(file)), file);
     const before = this.lastCpu;
-    // Within one clock tick nothing was counted: keep the older reading to measure from.
-    if (before === null || times.total !== before.total) this.lastCpu = times;
+    this.lastCpu = times;
+    // Null also when no clock tick passed since the last sample: nothing to divide by.
     const load = before === null ? null : cpuLoadPercent(before, times);
     return load === null ? {} : { cpuLoadPercent: load };
   }
 
-  private async memory(): Promise<Part> {
+  private memory(): Part {
     const file = join(this.paths.proc, 'meminfo');
-    const mem = parsed(parseMeminfo(await readRequired(file)), file);
+    const mem = parsed(parseMeminfo(readProcRequired(file)), file);
     const total = { memTotalBytes: mem.totalBytes };
     return mem.availableBytes === null ? total : { ...total, memUsedBytes: mem.totalBytes - mem.availableBytes };
   }
@@ -211,21 +249,21 @@ export class SystemHealthProbe implements HealthProbe {
     return { ...net, ...(await this.measure('wifi', () => this.wifiSignal(iface))) };
   }
 
-  private async defaultInterface(): Promise<Part> {
-    const v4 = await readIfPresent(join(this.paths.proc, 'net/route'));
-    const iface = (v4 === null ? null : defaultRouteInterface(v4)) ?? (await this.defaultInterface6());
+  private defaultInterface(): Part {
+    const v4 = readProcIfPresent(join(this.paths.proc, 'net/route'));
+    const iface = (v4 === null ? null : defaultRouteInterface(v4)) ?? this.defaultInterface6();
     // No default route: the box is offline or on a network without one, not a failure of the probe.
     return iface === null ? {} : { netInterface: iface };
   }
 
-  private async defaultInterface6(): Promise<string | null> {
-    const v6 = await readIfPresent(join(this.paths.proc, 'net/ipv6_route'));
+  private defaultInterface6(): string | null {
+    const v6 = readProcIfPresent(join(this.paths.proc, 'net/ipv6_route'));
     return v6 === null ? null : defaultRoute6Interface(v6);
   }
 
-  private async wifiSignal(iface: string): Promise<Part> {
+  private wifiSignal(iface: string): Part {
     // Absent on a kernel without wireless extensions; an interface not listed is not wireless.
-    const text = await readIfPresent(join(this.paths.proc, 'net/wireless'));
+    const text = readProcIfPresent(join(this.paths.proc, 'net/wireless'));
     const dbm = text === null ? null : wirelessSignalDbm(text, iface);
     return dbm === null ? {} : { wifiSignalDbm: dbm };
   }
