@@ -320,7 +320,7 @@ export function shouldApply(desiredVersion: number, appliedVersion: number): boo
 }
 
 /** Variables that only the box's own balena variables may set: changing them remotely could cut the box off. */
-const BOX_ONLY = new Set([SCHEMA.dataDir.env]);
+const BOX_ONLY = new Set([SCHEMA.dataDir.env, SCHEMA.fleetUrl.env, SCHEMA.enrollToken.env]);
 
 /**
  * Validates a desired config with the box's own schema, laid over `base`
@@ -331,10 +331,11 @@ export function checkDesiredConfig(
   config: Readonly<Record<string, string>>,
   base: Env = {},
 ): { ok: true; config: DeviceConfig; warnings: ConfigIssue[] } | { ok: false; errors: string[] } {
+  const boxOnly = (name: string): boolean => BOX_ONLY.has(name) || OTHER_PREFIXES.some((p) => name.startsWith(p));
   const errors = Object.keys(config)
-    .filter((name) => BOX_ONLY.has(name) || OTHER_PREFIXES.some((p) => name.startsWith(p)))
+    .filter(boxOnly)
     .map((name) => `${name}: set only on the box (a balena variable), not from the fleet`);
-  const loaded = loadConfig({ ...base, ...config });
+  const loaded = loadConfig({ ...base, ...Object.fromEntries(Object.entries(config).filter(([name]) => !boxOnly(name))) });
   if (!loaded.ok) errors.push(...loaded.error.issues.map((i) => `${i.variable}: ${i.message}`));
   if (!loaded.ok || errors.length > 0) return { ok: false, errors };
   return { ok: true, config: loaded.config, warnings: loaded.warnings };

@@ -190,7 +190,7 @@ function objectBody(body: unknown): Readonly<Record<string, unknown>> {
 
 function optionalName(raw: unknown): string | null {
   if (raw === undefined || raw === null) return null;
-  if (typeof raw !== 'string' || raw.trim() === '' || raw.length > 80 || /[\u0000-\u001f\u007f]/.test(raw)) throw badRequest('name must be 1 to 80 printable characters');
+  if (typeof raw !== 'string' || raw.trim() === '' || raw.length > 80 || [...raw].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) throw badRequest('name must be 1 to 80 printable characters');
   return raw.trim();
 }
 

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { FLEET_USERNAME } from '../common/protocol.js';
 import { renderAclFile } from '../fleet/mosquitto/acl-file.js';
 import { renderBrokerConfig } from '../fleet/mosquitto/broker-config.js';
@@ -13,7 +11,6 @@ export { mosquittoOwner };
 import { freePort, waitForPort } from './ports.js';
 import { Managed } from './process.js';
 
-const run = promisify(execFile);
 
 export interface MosquittoTls {
   caPath: string;

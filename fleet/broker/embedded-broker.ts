@@ -130,7 +130,7 @@ export class EmbeddedBroker implements BrokerControl {
 
 function refusal(): AuthenticateError {
   // 4: bad user name or password (MQTT 3.1.1 CONNACK), the same for every cause.
-  return Object.assign(new Error('bad user name or password'), { returnCode: 4 as AuthenticateError['returnCode'] });
+  return Object.assign(new Error('bad user name or password'), { returnCode: 4 });
 }
 
 async function listen(server: Server, host: string, port: number): Promise<{ server: Server; port: number }> {

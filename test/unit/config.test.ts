@@ -38,6 +38,9 @@ describe('defaults', () => {
       slateMessage: "We'll be right back",
       slateImage: null,
       testPattern: 'bars',
+      fleetUrl: null,
+      enrollToken: null,
+      healthSeconds: 10,
     });
     assert.deepEqual(warnings, []);
   });
@@ -119,6 +122,9 @@ const CASES: Record<string, { valid: [string, unknown][]; invalid: string[] }> =
   ROOMCAST_SLATE_MESSAGE: { valid: [['Back at 14:00', 'Back at 14:00']], invalid: ['y'.repeat(81), 'tab\there'] },
   ROOMCAST_SLATE_IMAGE: { valid: [['/data/slate.png', '/data/slate.png'], ['/data/Slate.JPG', '/data/Slate.JPG']], invalid: ['slate.png', '/data/slate.gif'] },
   ROOMCAST_TEST_PATTERN: { valid: [['bars', 'bars'], ['avsync', 'avsync'], ['flash', 'flash']], invalid: ['smpte'] },
+  ROOMCAST_FLEET_URL: { valid: [['https://fleet.example.org/', 'https://fleet.example.org'], ['http://10.0.0.2:8080', 'http://10.0.0.2:8080']], invalid: ['mqtt://x', 'https://u:p@fleet', 'fleet'] },
+  ROOMCAST_ENROLL_TOKEN: { valid: [['abcdefghijklmnop0123', 'abcdefghijklmnop0123']], invalid: ['short', 'has spaces in it here'] },
+  ROOMCAST_HEALTH_SECONDS: { valid: [['2', 2], ['60', 60]], invalid: ['1', '3601', 'x'] },
 };
 
 describe('each variable', () => {
@@ -184,7 +190,7 @@ describe('errors and warnings', () => {
   it('variables owned by other parts, and non-roomcast variables, are not warned about', () => {
     const { warnings } = loaded({
       ROOMCAST_HOST_SYS: '/tmp/sys',
-      ROOMCAST_FLEET_URL: 'mqtts://fleet.example.com',
+      ROOMCAST_FLEET_MQTT_URL: 'mqtts://fleet.example.com',
       ROOMCAST_LOG_LEVEL: 'debug',
       ROOMCAST_ADMIN_TOKEN: 'x',
       ROOMCAST_ENROLL_CODE: 'y',
