@@ -147,21 +147,28 @@ function slateText(max: number) {
   };
 }
 
-function optionalBaseUrl(raw: string): string | null {
+/** A URL of one of these schemes, or null when empty. Errors never echo the value: it may hold a password. */
+export function optionalUrl(raw: string, protocols: readonly string[], example: string): URL | null {
   const v = raw.trim();
   if (v === '') return null;
   let url: URL;
   try {
     url = new URL(v);
   } catch {
-    throw new Error(`"${v}" is not a URL like https://fleet.example.org`);
+    throw new Error(`is not a URL like ${example}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`"${v}" is not an http:// or https:// URL`);
+  if (!protocols.includes(url.protocol)) throw new Error(`must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  return url;
+}
+
+function optionalBaseUrl(raw: string): string | null {
+  const url = optionalUrl(raw, ['http:', 'https:'], 'https://fleet.example.org');
+  if (url === null) return null;
   if (url.username !== '' || url.password !== '') throw new Error('must not hold a user name or password');
   return url.origin + url.pathname.replace(/\/+$/, '');
 }
 
-function optionalSecret(raw: string): string | null {
+export function optionalSecret(raw: string): string | null {
   const v = raw.trim();
   if (v === '') return null;
   if (!/^[A-Za-z0-9_\-.~+/=]{16,256}$/.test(v)) throw new Error('is not a token (16 to 256 letters, digits or -._~+/=)');
