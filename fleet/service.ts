@@ -53,6 +53,9 @@ export class FleetService {
     const publicHost = new URL(config.publicUrl ?? `http://${hostname()}`).hostname;
     const broker = await startBroker(config, store, publicHost, logger);
     this.broker = broker;
+    // The embedded broker starts with no sessions: whoever the store shows
+    // online lost theirs with the previous process, and no will told us.
+    if (broker.ports) await markSessionsLost(store, new Date().toISOString());
 
     const link = new FleetLink({ ...broker.link, store, logger: logger.child('mqtt'), shared: config.mqttUrl !== null });
     this.link = link;
@@ -91,6 +94,10 @@ export class FleetService {
     this.broker = null;
     this.store = null;
   }
+}
+
+async function markSessionsLost(store: FleetStore, at: string): Promise<void> {
+  for (const d of await store.listDevices()) if (d.status === 'online') await store.recordStatus(d.id, 'lost', at);
 }
 
 function defaultBoxMqttUrl(publicUrl: string, ports: FleetBroker['ports']): string {

@@ -82,6 +82,7 @@ export class FleetClient {
   private lastReported: StreamState | null = null;
   private lastReportAt = 0;
   private reconnects = 0;
+  private lastError: string | null = null;
   /** Desired configs are applied one at a time, in arrival order. */
   private applying: Promise<void> = Promise.resolve();
   private readonly log: Logger;
@@ -143,6 +144,7 @@ export class FleetClient {
     this.client = client;
     client.on('connect', () => {
       this.reconnects = 0;
+      this.lastError = null;
       client.options.reconnectPeriod = backoffDelay(1);
       this.log.info('fleet: connected', { broker: creds.mqttUrl });
       void this.onConnected(client, id);
@@ -154,7 +156,12 @@ export class FleetClient {
       client.options.reconnectPeriod = backoffDelay(this.reconnects);
       if (this.reconnects === 1) this.log.warn('fleet: broker connection lost; streaming goes on', {});
     });
-    client.on('error', (err) => this.log.warn('fleet: broker error', { error: err.message }));
+    client.on('error', (err) => {
+      // Once per cause, not once per attempt: an outage of an hour is one line.
+      if (err.message === this.lastError) return;
+      this.lastError = err.message;
+      this.log.warn('fleet: broker error', { error: err.message });
+    });
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     this.healthTimer ??= setInterval(() => void this.sendHealth(), this.deps.healthSeconds * 1000);
   }

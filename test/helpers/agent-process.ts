@@ -61,11 +61,11 @@ export class AgentProcess {
     return out;
   }
 
-  /** Waits for a log line matching the predicate; fails with the log if the process exits or time runs out. */
-  async waitFor(predicate: (l: LogLine) => boolean, timeoutMs: number, what: string): Promise<LogLine> {
+  /** Waits for a log line matching the predicate (from line `from` on); fails with the log if the process exits or time runs out. */
+  async waitFor(predicate: (l: LogLine) => boolean, timeoutMs: number, what: string, from = 0): Promise<LogLine> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const hit = this.lines().find(predicate);
+      const hit = this.lines().slice(from).find(predicate);
       if (hit) return hit;
       if (!this.proc.running) throw new Error(`agent exited before ${what}:\n${this.proc.log.slice(-4000)}`);
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${this.proc.log.slice(-4000)}`);

@@ -11,18 +11,19 @@ export class FleetProcess {
     readonly proc: Managed,
     readonly httpPort: number,
     readonly mqttPort: number | null,
+    readonly mqttsPort: number | null,
   ) {}
 
-  /** Starts it with ports chosen by the kernel (or `mqttPort` to come back on the same one) and waits until it serves. */
-  static async start(dataDir: string, env: Record<string, string> = {}, mqttPort = 0): Promise<FleetProcess> {
+  /** Starts it with ports chosen by the kernel (or those of `previous`, to come back where the boxes look) and waits until it serves. */
+  static async start(dataDir: string, env: Record<string, string> = {}, previous?: FleetProcess): Promise<FleetProcess> {
     const fullEnv = {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       HOME: process.env['HOME'] ?? '/root',
       ROOMCAST_FLEET_DATA_DIR: dataDir,
       ROOMCAST_FLEET_LISTEN_HOST: '127.0.0.1',
       ROOMCAST_FLEET_HTTP_PORT: '0',
-      ROOMCAST_FLEET_MQTT_PORT: String(mqttPort),
-      ROOMCAST_FLEET_MQTTS_PORT: '0',
+      ROOMCAST_FLEET_MQTT_PORT: String(previous?.mqttPort ?? 0),
+      ROOMCAST_FLEET_MQTTS_PORT: String(previous?.mqttsPort ?? 0),
       ROOMCAST_FLEET_PUBLIC_URL: 'http://127.0.0.1',
       ROOMCAST_ADMIN_TOKEN: ADMIN_TOKEN,
       ROOMCAST_ENROLL_TOKEN: ENROLL_TOKEN,
@@ -31,7 +32,7 @@ export class FleetProcess {
     const proc = new Managed(spawn(process.execPath, [CLI, 'fleet'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
     const ready = await waitForLine(proc, (l) => l.msg === 'fleet service ready', 20_000);
     const broker = parseLines(proc.log).find((l) => l.msg === 'embedded broker listening');
-    return new FleetProcess(proc, Number(ready['http']), broker ? Number(broker['port']) : null);
+    return new FleetProcess(proc, Number(ready['http']), broker ? Number(broker['port']) : null, broker && broker['tlsPort'] !== null ? Number(broker['tlsPort']) : null);
   }
 
   get url(): string {
