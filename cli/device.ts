@@ -14,6 +14,25 @@ import { configOrExit } from './config-or-exit.js';
 /** `roomcast device`: the box agent, until SIGTERM/SIGINT. */
 export async function runDevice(env: Env): Promise<void> {
   const log = createLogger('agent');
+  const box = await startDevice(env, log);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info('stopping', { signal });
+      box.stop().then(resolve, resolve);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  log.info('stopped');
+}
+
+export interface RunningBox {
+  readonly agent: DeviceAgent;
+  stop(): Promise<void>;
+}
+
+/** The box agent and, with ROOMCAST_FLEET_URL, its fleet link (the demo runs one next to a fleet service). */
+export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
   const own = configOrExit(env);
   const { config, applied } = await withApplied(env, own.config, log);
   // Going live at once: fork the pipeline hosts first, so their start-up
@@ -45,15 +64,12 @@ export async function runDevice(env: Env): Promise<void> {
     fleet.start().catch((err: unknown) => log.error('fleet: the link could not start; the box runs on its own', { error: err instanceof Error ? err.message : String(err) }));
   }
   if (!config.autostart) log.info('idle: set ROOMCAST_AUTOSTART=true to go live at start');
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      log.info('stopping', { signal });
-      Promise.all([fleet?.stop(), agent.stop()]).then(() => resolve(), resolve);
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
-  log.info('stopped');
+  return {
+    agent,
+    stop: async () => {
+      await Promise.all([fleet?.stop(), agent.stop()]);
+    },
+  };
 }
 
 /**

@@ -9,9 +9,12 @@ const USAGE = `roomcast: livestream capture box
                           the pipeline the current configuration would run
   roomcast fleet          run the fleet service (MQTT broker, device twins,
                           health, enrolment and the HTTP API)
-  roomcast demo           a virtual box streaming a test pattern to a local
-                          nginx-rtmp, recording, and where to watch it
-  roomcast config-docs    print the configuration table (Markdown)
+  roomcast demo           the fleet service and a virtual box streaming a test
+                          pattern to a local nginx-rtmp, recording, and where
+                          to watch it
+  roomcast config-docs [fleet]
+                          print the box's (or the fleet service's)
+                          configuration table (Markdown)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -30,7 +33,7 @@ async function main(argv: string[]): Promise<void> {
       await (await import('./demo.js')).runDemo();
       return;
     case 'config-docs':
-      process.stdout.write((await import('./config-docs.js')).configTable() + '\n');
+      process.stdout.write((await import('./config-docs.js')).configTable(rest[0] === 'fleet' ? (await import('../fleet/config.js')).FLEET_SCHEMA : undefined) + '\n');
       return;
     case undefined:
     case 'help':

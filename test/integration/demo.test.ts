@@ -22,9 +22,10 @@ describe('roomcast demo (the README\'s demo command)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('streams a test pattern to its local nginx-rtmp, says where to watch, records, and stops cleanly', async () => {
+  test('runs a fleet service and a box streaming a test pattern to its local nginx-rtmp, says where to watch, records, and stops cleanly', async () => {
     const port = await freePort();
-    demo = new Managed(spawn(process.execPath, [CLI, 'demo'], { env: { PATH: process.env['PATH'] ?? '', ROOMCAST_DATA_DIR: dir, ROOMCAST_DEMO_RTMP_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const httpPort = await freePort();
+    demo = new Managed(spawn(process.execPath, [CLI, 'demo'], { env: { PATH: process.env['PATH'] ?? '', ROOMCAST_DATA_DIR: dir, ROOMCAST_DEMO_RTMP_PORT: String(port), ROOMCAST_DEMO_HTTP_PORT: String(httpPort) }, stdio: ['ignore', 'pipe', 'pipe'] }));
     const deadline = Date.now() + 20_000;
     while (!/"msg":"phase live"/.test(demo.log)) {
       assert.ok(demo.running, demo.log);
@@ -36,6 +37,20 @@ describe('roomcast demo (the README\'s demo command)', () => {
     // What a viewer gets from the URL the demo printed.
     const { streams } = await probeStreams(watch);
     assert.deepEqual(streams.map((s) => s.codec_name).sort(), ['aac', 'h264']);
+
+    // The fleet service the demo printed knows the box: enrolled, online, live, with health.
+    const token = /admin token \(this run only\): (\S+)/.exec(demo.log)?.[1];
+    assert.ok(token, demo.log);
+    assert.match(demo.log, new RegExp(`fleet API:\\s+http://127\\.0\\.0\\.1:${httpPort}/api/devices`));
+    let devices: Record<string, unknown>[] = [];
+    while (!(devices.length === 1 && devices[0]?.['online'] === true && devices[0]['state'] === 'live' && devices[0]['health'])) {
+      assert.ok(Date.now() < deadline + 20_000, `the box never showed online, live and with health: ${JSON.stringify(devices)}`);
+      await sleep(200);
+      const res: Response = await fetch(`http://127.0.0.1:${httpPort}/api/devices`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 200);
+      devices = ((await res.json()) as { devices: Record<string, unknown>[] }).devices;
+    }
+    assert.doesNotMatch(JSON.stringify(devices), /demo-room/, 'the stream key is shown whole');
 
     const nginxPid = Number((await readFile(join(dir, 'ingest/nginx.pid'), 'utf8')).trim());
     demo.child.kill('SIGINT');

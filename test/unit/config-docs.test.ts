@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { configTable } from '../../cli/config-docs.js';
 import { SCHEMA } from '../../common/config/schema.js';
+import { FLEET_SCHEMA } from '../../fleet/config.js';
 
 /** dist/test/unit/ -> the repository root. */
 const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
@@ -36,5 +37,11 @@ describe('configTable', () => {
 
   it('README.md contains the generated table verbatim', () => {
     assert.ok(readFileSync(README, 'utf8').includes(configTable()), 'README.md table differs from `roomcast config-docs`; regenerate it');
+  });
+
+  it('README.md contains the fleet service\'s table verbatim', () => {
+    const fleet = configTable(FLEET_SCHEMA);
+    assert.equal(fleet.split('\n').length, 2 + Object.keys(FLEET_SCHEMA).length);
+    assert.ok(readFileSync(README, 'utf8').includes(fleet), 'README.md fleet table differs from `roomcast config-docs fleet`; regenerate it');
   });
 });
