@@ -133,6 +133,10 @@ export class DeviceAgent {
     } else if (this.wantLive && this.fanoutPort !== null) {
       for (const relay of started) relay.start(this.fanoutPort);
     }
+    if (plan.redrawSlate && this.host) {
+      const planned = this.planSession();
+      if (planned.ok) this.host.send({ type: 'slate', slate: renderSlate(planned.plan) });
+    }
     this.emit();
     return plan;
   }

@@ -4,8 +4,9 @@ import type { Destination } from '../common/destination.js';
 /**
  * What a config change restarts (STYLE.md #9): a new stream key restarts that
  * destination's relay only; the encoder, the recording and the other
- * destinations go on. A change to the pipeline or the recorder restarts the
- * core, which every relay then rejoins. Pure: the agent carries it out.
+ * destinations go on. A new room name or slate message is drawn into the
+ * running core. A change to the pipeline or the recorder restarts the core,
+ * which every relay then rejoins. Pure: the agent carries it out.
  */
 export interface ReconfigurePlan {
   /** The variables whose value changed. */
@@ -15,6 +16,8 @@ export interface ReconfigurePlan {
   /** Destinations to stop (by id) and to start; the others run on untouched. */
   stopDestinations: string[];
   startDestinations: Destination[];
+  /** Only the slate changed (room name, message, picture): redrawn in the running core. */
+  redrawSlate: boolean;
   /** The recording janitor's folder or threshold changed. */
   janitor: boolean;
 }
@@ -33,6 +36,7 @@ export function planReconfigure(before: DeviceConfig, after: DeviceConfig): Reco
     restartCore,
     stopDestinations,
     startDestinations,
+    redrawSlate: scopes.has('slate') && !restartCore,
     janitor: keys.includes('recordDir') || keys.includes('recordMinFree'),
   };
 }

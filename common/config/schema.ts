@@ -8,7 +8,8 @@ import { assignIds, parseDestination, type Destination } from '../destination.js
  */
 
 /** What has to restart when a field changes (used when reloading by diff). */
-export type RestartScope = 'pipeline' | 'destinations' | 'recorder' | 'agent';
+/** 'slate': only the still shown while the camera is lost; it is redrawn in place, live. */
+export type RestartScope = 'pipeline' | 'slate' | 'destinations' | 'recorder' | 'agent';
 
 /** One variable: what both the box's schema and the fleet service's are made of. */
 export interface VariableSpec<T> {
@@ -309,7 +310,7 @@ export const SCHEMA = {
     default: '',
     values: 'up to 60 characters',
     doc: 'The room this box films, e.g. "Main hall". Shown on the slate.',
-    restarts: 'pipeline',
+    restarts: 'slate',
     parse: slateText(60),
   }),
   slateMessage: field({
@@ -317,7 +318,7 @@ export const SCHEMA = {
     default: "We'll be right back",
     values: 'up to 80 characters',
     doc: 'The line under the room name on the slate, the picture sent while the camera is lost.',
-    restarts: 'pipeline',
+    restarts: 'slate',
     parse: slateText(80),
   }),
   slateImage: field({
@@ -325,7 +326,7 @@ export const SCHEMA = {
     default: undefined,
     values: 'absolute path of a PNG or JPEG',
     doc: 'A picture to use as the slate (scaled to fit, with the room name and message on it). Unset: a plain dark background.',
-    restarts: 'pipeline',
+    restarts: 'slate',
     parse: optionalFile,
   }),
   testPattern: field({

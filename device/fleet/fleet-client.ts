@@ -77,6 +77,7 @@ export class FleetClient {
   private refused: Refusal | null = null;
   private stopped = false;
   private healthTimer: NodeJS.Timeout | null = null;
+  private healthSeconds = 0;
   private reportTimer: NodeJS.Timeout | null = null;
   private enrolTimer: NodeJS.Timeout | null = null;
   private lastReported: StreamState | null = null;
@@ -163,7 +164,7 @@ export class FleetClient {
       this.log.warn('fleet: broker error', { error: err.message });
     });
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
-    this.healthTimer ??= setInterval(() => void this.sendHealth(), this.deps.healthSeconds * 1000);
+    if (!this.healthTimer) this.healthEvery(this.deps.healthSeconds);
   }
 
   private async onConnected(client: MqttClient, id: DeviceId): Promise<void> {
@@ -227,6 +228,7 @@ export class FleetClient {
         this.refused = null;
         this.counters.applied += 1;
         await this.deps.agent.reconfigure(decision.config);
+        if (decision.config.healthSeconds !== this.healthSeconds) this.healthEvery(decision.config.healthSeconds);
         this.log.info('fleet: desired config applied', { version });
         break;
     }
@@ -300,6 +302,12 @@ export class FleetClient {
     this.lastReported = state;
     this.lastReportAt = Date.now();
     await this.publish(outgoing(this.deviceId, 'reported', reported));
+  }
+
+  private healthEvery(seconds: number): void {
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    this.healthSeconds = seconds;
+    this.healthTimer = setInterval(() => void this.sendHealth(), seconds * 1000);
   }
 
   private async sendHealth(): Promise<void> {

@@ -9,6 +9,8 @@ export type ToHost =
   /** `fanoutPort`: for a relay, the core's port, whose connection is not the destination's. */
   | { type: 'start'; pipeline: RenderedPipeline; statsIntervalMs: number; fanoutPort?: number; sources?: SourcePipeline[]; slate?: string | null }
   /** Test control: make a source fail through GStreamer's own error path. */
+  /** A new slate (room name, message, picture), drawn into the running core. */
+  | { type: 'slate'; slate: string | null }
   | { type: 'inject-fault'; feed: SourceFeed }
   /** Test control: the flash test pattern white or black, for timing a frame to the ingest. */
   | { type: 'test-flash'; on: boolean }

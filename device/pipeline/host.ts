@@ -117,14 +117,7 @@ function startSources(): void {
   const pending = pendingSources;
   pendingSources = null;
   if (!pending || stopping) return;
-  if (pending.slate) {
-    try {
-      slatePipeline = new gst.Pipeline(pending.slate);
-      slatePipeline.play();
-    } catch (err) {
-      send({ type: 'warning', element: 'slate', message: `no slate: ${err instanceof Error ? err.message : String(err)}` });
-    }
-  }
+  drawSlate(pending.slate);
   runners = pending.sources.map(
     (spec) =>
       new SourceRunner(gst, spec, {
@@ -138,6 +131,19 @@ function startSources(): void {
       }),
   );
   for (const r of runners) r.start();
+}
+
+/** Writes the slate's one frame into its channel, replacing the one before (the old pipeline stops first: stopping clears the channel). */
+function drawSlate(slate: string | null): void {
+  slatePipeline?.stop();
+  slatePipeline = null;
+  if (!slate) return;
+  try {
+    slatePipeline = new gst.Pipeline(slate);
+    slatePipeline.play();
+  } catch (err) {
+    send({ type: 'warning', element: 'slate', message: `no slate: ${err instanceof Error ? err.message : String(err)}` });
+  }
 }
 
 function start(p: RenderedPipeline, statsIntervalMs: number, port: number, sources: SourcePipeline[], slate: string | null): void {
@@ -206,6 +212,11 @@ process.on('message', (msg: ToHost) => {
   switch (msg.type) {
     case 'start':
       start(msg.pipeline, msg.statsIntervalMs, msg.fanoutPort ?? 0, msg.sources ?? [], msg.slate ?? null);
+      break;
+    case 'slate':
+      // Before the sources started, the new slate simply replaces the pending one.
+      if (pendingSources) pendingSources.slate = msg.slate;
+      else if (!stopping) drawSlate(msg.slate);
       break;
     case 'inject-fault':
       if (!runners.some((r) => r.injectFault(msg.feed))) send({ type: 'warning', element: 'host', message: `no running ${msg.feed} source to fail` });

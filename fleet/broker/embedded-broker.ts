@@ -64,11 +64,12 @@ export class EmbeddedBroker implements BrokerControl {
         const who = this.accounts.get(client);
         if (packet.payload.length > MAX_PAYLOAD_BYTES) {
           this.counters.oversizedPublishes += 1;
+          this.log.warn('publish refused', { client: who?.username ?? client.id, topic: packet.topic, reason: 'payload too large', bytes: packet.payload.length });
           return callback(new Error('payload too large'));
         }
         if (who && aclAllows(who.account === 'fleet' ? FLEET_ACL : BOX_ACL, who.username, 'publish', packet.topic)) return callback(null);
         this.counters.refusedPublishes += 1;
-        this.log.warn('publish refused', { client: who?.username ?? client.id, topic: packet.topic });
+        this.log.warn('publish refused', { client: who?.username ?? client.id, topic: packet.topic, reason: 'not authorised' });
         // An error closes the connection: a box publishing outside its namespace is misbehaving.
         callback(new Error('not authorised'));
       },

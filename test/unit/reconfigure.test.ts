@@ -8,7 +8,7 @@ const TWO = 'youtube:aaaa-bbbb-cccc-dddd twitch:live_1111_2222';
 describe('planReconfigure', () => {
   it('changes nothing for the same config', () => {
     const plan = planReconfigure(configFrom({ ROOMCAST_DESTINATIONS: TWO }), configFrom({ ROOMCAST_DESTINATIONS: TWO }));
-    assert.deepEqual(plan, { changed: [], restartCore: false, stopDestinations: [], startDestinations: [], janitor: false });
+    assert.deepEqual(plan, { changed: [], restartCore: false, stopDestinations: [], startDestinations: [], redrawSlate: false, janitor: false });
   });
 
   it('restarts only the destination whose stream key changed', () => {
@@ -26,7 +26,7 @@ describe('planReconfigure', () => {
   });
 
   it('restarts the core for a pipeline or recorder change, and keeps the relays', () => {
-    for (const env of [{ ROOMCAST_FRAMERATE: '25' }, { ROOMCAST_RECORD_DIR: '/data/rec' }, { ROOMCAST_ROOM_NAME: 'Hall B' }]) {
+    for (const env of [{ ROOMCAST_FRAMERATE: '25' }, { ROOMCAST_RECORD_DIR: '/data/rec' }, { ROOMCAST_AUDIO_DELAY_MS: '100' }]) {
       const plan = planReconfigure(configFrom({ ROOMCAST_DESTINATIONS: TWO }), configFrom({ ROOMCAST_DESTINATIONS: TWO, ...env }));
       assert.equal(plan.restartCore, true, JSON.stringify(env));
       assert.deepEqual(plan.stopDestinations, []);
@@ -42,6 +42,17 @@ describe('planReconfigure', () => {
 
   it('renews the janitor for a new threshold without restarting anything', () => {
     const plan = planReconfigure(configFrom({ ROOMCAST_RECORD_DIR: '/data/rec' }), configFrom({ ROOMCAST_RECORD_DIR: '/data/rec', ROOMCAST_RECORD_MIN_FREE: '2GiB' }));
-    assert.deepEqual(plan, { changed: ['ROOMCAST_RECORD_MIN_FREE'], restartCore: false, stopDestinations: [], startDestinations: [], janitor: true });
+    assert.deepEqual(plan, { changed: ['ROOMCAST_RECORD_MIN_FREE'], restartCore: false, stopDestinations: [], startDestinations: [], redrawSlate: false, janitor: true });
+  });
+
+  it('redraws the slate for a new room name or message without restarting anything', () => {
+    const plan = planReconfigure(configFrom({ ROOMCAST_DESTINATIONS: TWO }), configFrom({ ROOMCAST_DESTINATIONS: TWO, ROOMCAST_ROOM_NAME: 'Hall B', ROOMCAST_SLATE_MESSAGE: 'Back at 14:00' }));
+    assert.deepEqual(plan, { changed: ['ROOMCAST_ROOM_NAME', 'ROOMCAST_SLATE_MESSAGE'], restartCore: false, stopDestinations: [], startDestinations: [], redrawSlate: true, janitor: false });
+  });
+
+  it('does not redraw a slate the core restart draws anyway', () => {
+    const plan = planReconfigure(configFrom({ ROOMCAST_ROOM_NAME: 'A' }), configFrom({ ROOMCAST_ROOM_NAME: 'B', ROOMCAST_FRAMERATE: '25' }));
+    assert.equal(plan.restartCore, true);
+    assert.equal(plan.redrawSlate, false);
   });
 });
