@@ -11,14 +11,19 @@ export class EnrolError extends Error {
   }
 }
 
-/** POST /api/enrol: the box's id and the enrolment token in, its MQTT address and credentials out. */
-export async function enrol(fleetUrl: string, token: string, deviceId: string, timeoutMs = 10_000): Promise<FleetCredentials> {
+/**
+ * POST /api/enrol: the box's id and the enrolment token in, its MQTT address
+ * and credentials out. `currentPassword` renews the credentials of a box the
+ * fleet already knows (the fleet refuses to hand an enrolled id to anyone
+ * without it).
+ */
+export async function enrol(fleetUrl: string, token: string, deviceId: string, currentPassword?: string, timeoutMs = 10_000): Promise<FleetCredentials> {
   let res: Response;
   try {
     res = await fetch(`${fleetUrl}/api/enrol`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token, deviceId }),
+      body: JSON.stringify(currentPassword === undefined ? { token, deviceId } : { token, deviceId, currentPassword }),
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {

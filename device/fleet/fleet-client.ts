@@ -101,23 +101,34 @@ export class FleetClient {
     await this.enrolThenConnect(1);
   }
 
-  private async enrolThenConnect(attempt: number): Promise<void> {
+  /**
+   * `refused`: the credentials the broker just refused. A fleet service
+   * reinstalled with an empty store no longer knows them; enrolling again
+   * (with them as proof, in case it does) brings the box back without anyone
+   * wiping its data volume. A revoked box is refused that too, and stays out.
+   */
+  private async enrolThenConnect(attempt: number, refused: FleetCredentials | null = null): Promise<void> {
     if (this.stopped || !this.deviceId) return;
-    let creds = await loadCredentials(this.deps.dataDir);
+    let creds = refused ? null : await loadCredentials(this.deps.dataDir);
     if (creds && (creds.fleetUrl !== this.deps.fleetUrl || creds.deviceId !== this.deviceId)) creds = null;
     if (!creds) {
       if (!this.deps.enrollToken) {
-        this.log.error('fleet: not enrolled and ROOMCAST_ENROLL_TOKEN is not set: the box runs on its own');
+        this.log.error(`fleet: ${refused ? 'the broker refuses this box\'s credentials' : 'not enrolled'} and ROOMCAST_ENROLL_TOKEN is not set: the box runs on its own`);
         return;
       }
       try {
-        creds = await enrol(this.deps.fleetUrl, this.deps.enrollToken, this.deviceId);
+        creds = await enrol(this.deps.fleetUrl, this.deps.enrollToken, this.deviceId, refused?.password);
         await saveCredentials(this.deps.dataDir, creds);
-        this.log.info('fleet: enrolled', { deviceId: this.deviceId, mqtt: creds.mqttUrl });
+        this.log.info(refused ? 'fleet: enrolled again' : 'fleet: enrolled', { deviceId: this.deviceId, mqtt: creds.mqttUrl });
       } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        if (refused && err instanceof EnrolError && !err.retriable) {
+          this.log.error('fleet: the broker refuses this box\'s credentials and the fleet will not enrol it again (revoked?): the box runs on its own', { error });
+          return;
+        }
         const delay = Math.min(backoffDelay(attempt) * (err instanceof EnrolError && !err.retriable ? 10 : 1), ENROL_RETRY_CAP_MS);
-        this.log.warn('fleet: enrolment failed; streaming goes on', { error: err instanceof Error ? err.message : String(err), retryInMs: delay });
-        this.enrolTimer = setTimeout(() => void this.enrolThenConnect(attempt + 1), delay);
+        this.log.warn('fleet: enrolment failed; streaming goes on', { error, retryInMs: delay });
+        this.enrolTimer = setTimeout(() => void this.enrolThenConnect(attempt + 1, refused), delay);
         return;
       }
     }
@@ -158,6 +169,13 @@ export class FleetClient {
       if (this.reconnects === 1) this.log.warn('fleet: broker connection lost; streaming goes on', {});
     });
     client.on('error', (err) => {
+      if (this.client === client && isCredentialRefusal(err)) {
+        this.log.warn('fleet: the broker refused this box\'s credentials; enrolling again', { error: err.message });
+        this.client = null;
+        client.end(true);
+        void this.enrolThenConnect(1, creds);
+        return;
+      }
       // Once per cause, not once per attempt: an outage of an hour is one line.
       if (err.message === this.lastError) return;
       this.lastError = err.message;
@@ -353,4 +371,10 @@ export class FleetClient {
     await Promise.race([client.endAsync(false), new Promise((r) => setTimeout(r, 1000))]).catch(() => undefined);
     client.end(true);
   }
+}
+
+/** CONNACK 4 (bad user name or password) or 5 (not authorised), as MQTT.js reports them. */
+function isCredentialRefusal(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 4 || code === 5;
 }

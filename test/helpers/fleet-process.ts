@@ -21,7 +21,7 @@ export class FleetProcess {
       HOME: process.env['HOME'] ?? '/root',
       ROOMCAST_FLEET_DATA_DIR: dataDir,
       ROOMCAST_FLEET_LISTEN_HOST: '127.0.0.1',
-      ROOMCAST_FLEET_HTTP_PORT: '0',
+      ROOMCAST_FLEET_HTTP_PORT: String(previous?.httpPort ?? 0),
       ROOMCAST_FLEET_MQTT_PORT: String(previous?.mqttPort ?? 0),
       ROOMCAST_FLEET_MQTTS_PORT: String(previous?.mqttsPort ?? 0),
       ROOMCAST_FLEET_PUBLIC_URL: 'http://127.0.0.1',

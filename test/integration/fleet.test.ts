@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -261,5 +261,22 @@ describe('fleet: service, embedded broker and two boxes', () => {
     assert.equal((await fleet.api('POST', '/api/enrol', { token: ENROLL_TOKEN, deviceId: 'box-a' }, null)).status, 403);
     assert.equal((await ingest.sessionsOf(a.stream)).length, sessions, 'the stream went on');
     assert.ok(fleet.lines().some((l) => l.msg === 'connection refused' && l['username'] === 'box-a'));
+    // The box tried to enrol again once, was refused, and gave up: it does not knock forever.
+    await a.agent.waitFor((l) => l.msg.startsWith('fleet: the broker refuses this box\'s credentials and the fleet will not enrol it again'), 5000, 'gave up');
+    assert.ok(a.agent.proc.running);
+  });
+
+  test('a fleet service that lost its store gets its boxes back by itself', async () => {
+    const b = boxes.b;
+    b.agent = startBox('b');
+    await fleet.waitForDevice('box-b', (d) => d['online'] === true, 20_000, 'box-b online');
+    const previous = fleet;
+    await fleet.proc.stop();
+    // The database gone (a reinstall that kept only the certificates): box-b's credentials mean nothing now.
+    for (const f of await readdir(join(dir, 'fleet'))) if (f.startsWith('fleet.sqlite')) await rm(join(dir, 'fleet', f));
+    fleet = await FleetProcess.start(join(dir, 'fleet'), FLEET_ENV, previous);
+    assert.equal((await fleet.api('GET', '/api/devices/box-b')).status, 404);
+    await b.agent.waitFor((l) => l.msg === 'fleet: enrolled again', 40_000, 'enrolled again');
+    await fleet.waitForDevice('box-b', (d) => d['online'] === true && d['state'] === 'live', 10_000, 'box-b back');
   });
 });
