@@ -29,6 +29,8 @@ export interface FleetLinkDeps {
    * messages (status, reported) go to every instance; storing them twice is idempotent.
    */
   shared: boolean;
+  /** Called once what a box sent is stored (the dashboard's live updates). */
+  onStored?: (deviceId: DeviceId) => void;
   now?: () => Date;
 }
 
@@ -142,7 +144,7 @@ export class FleetLink {
 
   private enqueue(deviceId: DeviceId, write: () => Promise<void>): void {
     const previous = this.queues.get(deviceId) ?? Promise.resolve();
-    const next = previous.then(write).catch((err: unknown) => this.log.error('storing a message failed', { deviceId, error: err instanceof Error ? err.message : String(err) }));
+    const next = previous.then(write).then(() => this.deps.onStored?.(deviceId)).catch((err: unknown) => this.log.error('storing a message failed', { deviceId, error: err instanceof Error ? err.message : String(err) }));
     this.queues.set(deviceId, next);
     void next.then(() => {
       if (this.queues.get(deviceId) === next) this.queues.delete(deviceId);

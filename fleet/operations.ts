@@ -4,7 +4,7 @@ import type { BrokerControl } from './broker/broker-control.js';
 import type { FleetConfig } from './config.js';
 import { hashMosquittoPassword, newBoxPassword, verifyMosquittoPassword } from './credentials.js';
 import { deviceView, type DeviceView } from './device-view.js';
-import { badRequest, conflict, forbidden, notFound, unauthorised } from './http/errors.js';
+import { badRequest, conflict, forbidden, notFound } from './http/errors.js';
 import type { FleetLink } from './mqtt-link.js';
 import type { FleetStore, HealthSample } from './store/types.js';
 import type { Token } from './tokens.js';
@@ -18,9 +18,10 @@ export interface OperationsDeps {
   boxCa: string | null;
   config: FleetConfig;
   logger: Logger;
-  admin: Token;
   enrollment: Token;
   boxMqttUrl: () => string;
+  /** A change made here (not reported by the box): open dashboards are told. */
+  onChanged?: (id: DeviceId) => void;
 }
 
 export interface Enrolment {
@@ -43,10 +44,6 @@ export class FleetOperations {
 
   constructor(private readonly deps: OperationsDeps) {
     this.log = deps.logger;
-  }
-
-  async requireAdmin(bearer: string | null): Promise<void> {
-    if (bearer === null || !(await this.deps.admin.matches(bearer))) throw unauthorised();
   }
 
   /**
@@ -98,6 +95,7 @@ export class FleetOperations {
     if (version === null) throw notFound(`no box ${id}`);
     this.log.info('desired config set', { deviceId: id, version });
     this.publishDesired(id, version, shaped.value.config);
+    this.deps.onChanged?.(id);
     return { version, device: await this.get(id), warnings: checked.warnings.map((w) => `${w.variable}: ${w.message}`) };
   }
 
@@ -147,6 +145,7 @@ export class FleetOperations {
     await this.deps.broker?.credentialsChanged(id);
     await this.deps.link.clearRetained(id);
     this.log.warn('box revoked', { deviceId: id });
+    this.deps.onChanged?.(id);
     return this.get(id);
   }
 
@@ -155,6 +154,7 @@ export class FleetOperations {
     const name = optionalName(objectBody(body)['name']);
     if (name === null) throw badRequest('name is required');
     await this.deps.store.renameDevice(id, name);
+    this.deps.onChanged?.(id);
     return this.get(id);
   }
 

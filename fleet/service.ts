@@ -7,7 +7,10 @@ import { FleetOperations } from './operations.js';
 import { openStore } from './store/open-store.js';
 import type { FleetStore } from './store/types.js';
 import { Token } from './tokens.js';
+import { DeviceEvents } from './device-events.js';
 import { buildApi } from './http/api.js';
+import { Auth } from './http/auth.js';
+import { LoginLimiter } from './http/login-limiter.js';
 import { HttpServer } from './http/server.js';
 
 export interface FleetServiceDeps {
@@ -40,6 +43,7 @@ export class FleetService {
   private http: HttpServer | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private ops: FleetOperations | null = null;
+  private events: DeviceEvents | null = null;
 
   constructor(private readonly deps: FleetServiceDeps) {}
 
@@ -57,15 +61,20 @@ export class FleetService {
     // online lost theirs with the previous process, and no will told us.
     if (broker.ports) await markSessionsLost(store, new Date().toISOString());
 
-    const link = new FleetLink({ ...broker.link, store, logger: logger.child('mqtt'), shared: config.mqttUrl !== null });
+    // Open dashboards hear of every change to a box, whoever made it.
+    let ops: FleetOperations | null = null;
+    const events = new DeviceEvents((id) => ops?.get(id) ?? Promise.resolve(null));
+    this.events = events;
+    const link = new FleetLink({ ...broker.link, store, logger: logger.child('mqtt'), shared: config.mqttUrl !== null, onStored: (id) => events.changed(id) });
     this.link = link;
     await link.start();
 
     // Known once the HTTP port is (the default public URL names it); enrolment is served only after.
     let boxMqttUrl = '';
-    const ops = new FleetOperations({ store, link, broker: broker.control, boxCa: broker.boxCa, config, logger, admin, enrollment, boxMqttUrl: () => boxMqttUrl });
+    ops = new FleetOperations({ store, link, broker: broker.control, boxCa: broker.boxCa, config, logger, enrollment, boxMqttUrl: () => boxMqttUrl, onChanged: (id) => events.changed(id) });
     this.ops = ops;
-    this.http = new HttpServer(buildApi(ops), logger.child('http'));
+    const auth = await Auth.create({ admin, store, limiter: new LoginLimiter(), secureCookies: config.publicUrl?.startsWith('https:') ?? false });
+    this.http = new HttpServer(buildApi(ops, auth, events), logger.child('http'));
     const httpPort = await this.http.listen(config.listenHost, config.httpPort);
     const publicUrl = config.publicUrl ?? `http://${hostname()}:${httpPort}`;
     boxMqttUrl = config.boxMqttUrl ?? defaultBoxMqttUrl(publicUrl, broker.ports);
@@ -83,6 +92,8 @@ export class FleetService {
   }
 
   async stop(): Promise<void> {
+    this.events?.stop();
+    this.events = null;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.pruneTimer = null;
     await this.http?.close();

@@ -1,19 +1,39 @@
+import type { DeviceEvents } from '../device-events.js';
 import type { FleetOperations } from '../operations.js';
+import type { Auth } from './auth.js';
 import { OPENAPI } from './openapi.js';
-import { Router, type Handler, type Request } from './router.js';
+import { Router, type EventStream, type Handler, type Request, type Response } from './router.js';
+
+/** How often an open event stream gets every box again (health stored by another instance reaches it so). */
+const FULL_REFRESH_MS = 30_000;
 
 /** The HTTP API (docs: fleet/http/openapi.ts, served at /api/openapi.json). */
-export function buildApi(ops: FleetOperations): Router {
+export function buildApi(ops: FleetOperations, auth: Auth, events: DeviceEvents): Router {
   const admin =
-    (run: (req: Request) => Promise<{ status?: number; body: unknown }>): Handler =>
+    (run: (req: Request) => Promise<Omit<Response, 'status'> & { status?: number }>): Handler =>
     async (req) => {
-      await ops.requireAdmin(req.bearer);
+      await auth.require(req);
       const out = await run(req);
-      return { status: out.status ?? 200, body: out.body };
+      return { ...out, status: out.status ?? 200 };
     };
   const param = (req: Request, name: string): string => req.params[name] ?? '';
+  const liveDevices: EventStream = (send, closed) => {
+    const everything = (): void => void ops.list().then((devices) => send('devices', devices), () => undefined);
+    everything();
+    const off = events.subscribe((device) => send('device', device));
+    const refresh = setInterval(everything, FULL_REFRESH_MS);
+    void closed.then(() => {
+      off();
+      clearInterval(refresh);
+    });
+  };
   return new Router()
     .add('GET', '/api/openapi.json', () => Promise.resolve({ status: 200, body: OPENAPI }))
+    .add('POST', '/api/login', (req) => auth.login(req))
+    .add('POST', '/api/logout', () => Promise.resolve(auth.logout()))
+    .add('GET', '/api/session', async (req) => ({ status: 200, body: { ...auth.session(req), passwordSet: await auth.passwordSet() } }))
+    .add('PUT', '/api/admin-password', admin(async (req) => ({ body: await auth.setPassword(req.body) })))
+    .add('GET', '/api/events', admin(() => Promise.resolve({ body: null, events: liveDevices })))
     .add('POST', '/api/enrol', async (req) => ({ status: 201, body: await ops.enrol(req.body) }))
     .add('GET', '/api/devices', admin(async () => ({ body: { devices: await ops.list() } })))
     .add('GET', '/api/devices/:id', admin(async (req) => ({ body: await ops.get(param(req, 'id')) })))

@@ -16,10 +16,10 @@ export const OPENAPI = {
     title: 'roomcast fleet service',
     version: '1',
     description:
-      'Manage roomcast boxes: list them with their stream state and health, set their desired config (applied within seconds, only the affected part restarts), send commands, read health history, enrol and revoke. Every path but /api/enrol and /api/openapi.json needs `Authorization: Bearer <ROOMCAST_ADMIN_TOKEN>`. Stream keys are accepted in full and only ever returned as their last 4 characters.',
+      'Manage roomcast boxes: list them with their stream state and health, set their desired config (applied within seconds, only the affected part restarts), send commands, read health history, enrol and revoke. Every path but /api/enrol, /api/openapi.json, /api/login, /api/logout and /api/session needs `Authorization: Bearer <ROOMCAST_ADMIN_TOKEN>`, or the dashboard\'s session cookie from POST /api/login, with the session\'s CSRF token in `X-CSRF-Token` on every request that is not a GET. Stream keys are accepted in full and only ever returned as their last 4 characters.',
   },
   components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'roomcast_session' } },
     schemas: {
       Error: { type: 'object', required: ['error'], properties: { error: { type: 'string' }, details: { type: 'array', items: { type: 'string' } } } },
       Device: {
@@ -133,6 +133,25 @@ export const OPENAPI = {
       },
     },
     '/api/devices/{id}/revoke': { post: { summary: 'Revoke a box: its credentials stop working at once and its connection is dropped', parameters: [id], responses: { '200': json('Device'), ...common } } },
+    '/api/login': {
+      post: {
+        summary: 'Log in to the dashboard with the admin token or the admin password',
+        description: 'Body { token } or { password }. Sets the session cookie (HttpOnly, SameSite=Strict, 14 h) and answers the CSRF token to send in X-CSRF-Token. Five failures from one address in five minutes and it must wait.',
+        responses: { '200': { description: '{ csrf, expires }, and the cookie' }, '400': error('Neither token nor password'), '401': error('Wrong token or password'), '429': error('Too many failed logins (Retry-After says how long to wait)') },
+      },
+    },
+    '/api/logout': { post: { summary: 'Clear the session cookie', responses: { '200': { description: '{ loggedOut: true }' } } } },
+    '/api/session': { get: { summary: 'The current session: its CSRF token, when it expires, and whether an admin password is set', responses: { '200': { description: '{ csrf, expires, passwordSet }' }, '401': error('Not logged in, or the session expired') } } },
+    '/api/admin-password': {
+      put: { summary: 'Set or change the admin password (the admin token keeps working)', description: 'Body { password }, at least 10 characters.', responses: { '200': { description: '{ passwordSet: true }' }, '400': error('Too short or too long'), '401': common['401'] } },
+    },
+    '/api/events': {
+      get: {
+        summary: 'Live updates for the dashboard (server-sent events)',
+        description: 'Event `devices`: every box (at once, then every 30 s); event `device`: one box that changed (at most twice a second per box). Each carries Device JSON.',
+        responses: { '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, '401': common['401'] },
+      },
+    },
     '/api/enrollment-token': {
       post: { summary: 'Rotate the enrolment token (the old one stops enrolling at once)', responses: { '200': { description: '{ token }, shown this once' }, '409': error('Set by ROOMCAST_ENROLL_TOKEN'), '401': common['401'] } },
     },

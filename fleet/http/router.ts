@@ -9,11 +9,23 @@ export interface Request {
   /** The parsed JSON body (undefined without one). */
   body: unknown;
   bearer: string | null;
+  /** The dashboard's session cookie, and the X-CSRF-Token header. */
+  session: string | null;
+  csrf: string | null;
+  /** The client's address (for rate limits). */
+  remote: string;
 }
+
+/** Server-sent events: the handler writes events until the client goes; `closed` resolves then. */
+export type EventStream = (send: (event: string, data: unknown) => void, closed: Promise<void>) => void;
 
 export interface Response {
   status: number;
+  /** Sent as JSON, or as it is when bytes (with their content-type in `headers`). */
   body: unknown;
+  headers?: Readonly<Record<string, string>>;
+  /** Instead of a body: an event stream (text/event-stream). */
+  events?: EventStream;
 }
 
 export type Handler = (req: Request) => Promise<Response>;

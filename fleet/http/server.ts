@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../common/log.js';
 import { ApiError } from './errors.js';
-import type { Method, Router } from './router.js';
+import type { EventStream, Method, Router } from './router.js';
+import { cookieValue, SESSION_COOKIE } from './sessions.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const METHODS = new Set<string>(['GET', 'POST', 'PUT', 'DELETE']);
@@ -44,11 +45,23 @@ export class HttpServer {
       const body = await readJson(req);
       const auth = req.headers.authorization;
       const bearer = auth !== undefined && /^Bearer [^\s]+$/.test(auth) ? auth.slice(7) : null;
-      const answer = await route.handler({ method: method as Method, params: route.params, query: url.searchParams, body, bearer });
-      send(res, answer.status, answer.body);
+      const csrf = req.headers['x-csrf-token'];
+      const answer = await route.handler({
+        method: method as Method,
+        params: route.params,
+        query: url.searchParams,
+        body,
+        bearer,
+        session: cookieValue(req.headers.cookie, SESSION_COOKIE),
+        csrf: typeof csrf === 'string' ? csrf : null,
+        remote: req.socket.remoteAddress ?? 'unknown',
+      });
+      if (answer.events) streamEvents(req, res, answer.events);
+      else if (answer.body instanceof Uint8Array) sendBytes(res, answer.status, answer.body, answer.headers ?? {});
+      else send(res, answer.status, answer.body, answer.headers);
     } catch (err) {
       if (err instanceof ApiError) {
-        send(res, err.status, err.details ? { error: err.message, details: err.details } : { error: err.message });
+        send(res, err.status, err.details ? { error: err.message, details: err.details } : { error: err.message }, err.headers);
       } else {
         this.log.error('request failed', { method: req.method, path: url.pathname, error: err instanceof Error ? err.message : String(err) });
         send(res, 500, { error: 'internal error (logged by the fleet service)' });
@@ -65,10 +78,33 @@ export class HttpServer {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers, 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+function sendBytes(res: ServerResponse, status: number, body: Uint8Array, headers: Readonly<Record<string, string>>): void {
+  res.writeHead(status, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store', ...headers, 'content-length': body.byteLength });
+  res.end(body);
+}
+
+/** Keeps the response open and writes events; a comment every 15 s keeps proxies from closing it. */
+function streamEvents(req: IncomingMessage, res: ServerResponse, events: EventStream): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  res.write(': roomcast\n\n');
+  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+  const closed = new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearInterval(keepAlive);
+      resolve();
+    };
+    req.once('close', done);
+    res.once('close', done);
+  });
+  events((event, data) => {
+    if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }, closed);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

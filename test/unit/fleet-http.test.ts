@@ -2,14 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hashMosquittoPassword, newSecret, sameToken, tokenHash, verifyMosquittoPassword } from '../../fleet/credentials.js';
 import { loadFleetConfig } from '../../fleet/config.js';
+import type { DeviceEvents } from '../../fleet/device-events.js';
 import { buildApi } from '../../fleet/http/api.js';
+import type { Auth } from '../../fleet/http/auth.js';
 import { OPENAPI } from '../../fleet/http/openapi.js';
 import { Router } from '../../fleet/http/router.js';
 import type { FleetOperations } from '../../fleet/operations.js';
 
 describe('the HTTP API description', () => {
   it('names exactly the routes the router serves', () => {
-    const served = buildApi(null as unknown as FleetOperations).described.sort();
+    const served = buildApi(null as unknown as FleetOperations, null as unknown as Auth, null as unknown as DeviceEvents).described.sort();
     const described = Object.entries(OPENAPI.paths)
       .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`))
       .sort();
