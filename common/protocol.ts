@@ -354,6 +354,36 @@ export function maskSecrets(config: Readonly<Record<string, string>>): Record<st
   );
 }
 
+/**
+ * The other way: a config sent back with masked values where nothing
+ * changed (the dashboard never has the full keys) gets the stored values
+ * again. A masked word that matches nothing stored is an error: the key
+ * must be typed in full.
+ */
+export function restoreMasked(incoming: Readonly<Record<string, string>>, stored: Readonly<Record<string, string>>): { ok: true; config: Record<string, string> } | { ok: false; errors: string[] } {
+  const errors: string[] = [];
+  const config: Record<string, string> = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    const before = stored[name] ?? '';
+    if (name === SCHEMA.destinations.env) {
+      const words = value.split(/\s+/).filter((w) => w.length > 0);
+      const storedWords = before.split(/\s+/).filter((w) => w.length > 0);
+      config[name] = words
+        .map((word) => {
+          if (!word.includes('****')) return word;
+          const match = storedWords.find((w) => maskDestinationWord(w) === word);
+          if (match === undefined) errors.push(`${name}: ${word} matches no destination this box has; type its stream key in full`);
+          return match ?? word;
+        })
+        .join(' ');
+    } else if (SECRET_NAME.test(name) && value.includes('****')) {
+      if (before !== '' && maskSecret(before) === value) config[name] = before;
+      else errors.push(`${name}: the masked value matches nothing stored; type it in full`);
+    } else config[name] = value;
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
+}
+
 function maskDestinationWord(word: string): string {
   const parsed = parseDestination(word);
   if ('error' in parsed) return maskSecret(word);

@@ -1,5 +1,5 @@
 import type { Logger } from '../common/log.js';
-import { checkDesiredConfig, decodePayload, parseDeviceId, type CommandResponse, type DeviceId } from '../common/protocol.js';
+import { checkDesiredConfig, decodePayload, parseDeviceId, restoreMasked, type CommandResponse, type DeviceId } from '../common/protocol.js';
 import type { BrokerControl } from './broker/broker-control.js';
 import type { FleetConfig } from './config.js';
 import { hashMosquittoPassword, newBoxPassword, verifyMosquittoPassword } from './credentials.js';
@@ -83,9 +83,15 @@ export class FleetOperations {
 
   /** Validates with the box's own schema; only a valid config gets a version and reaches the box. */
   async putConfig(rawId: string, body: unknown): Promise<{ version: number; device: DeviceView; warnings: string[] }> {
-    const { id } = await this.device(rawId);
+    const { id, desiredConfig } = await this.device(rawId);
     const req = objectBody(body);
-    const config = req['config'];
+    let config = req['config'];
+    // Keys sent back masked (unchanged in the dashboard) are the stored ones.
+    if (typeof config === 'object' && config !== null && Object.values(config).every((v) => typeof v === 'string')) {
+      const restored = restoreMasked(config as Record<string, string>, desiredConfig);
+      if (!restored.ok) throw badRequest('the config is not valid; nothing was changed', restored.errors);
+      config = restored.config;
+    }
     // The same decoder the box runs on the desired payload: shape, names, sizes.
     const shaped = decodePayload('desired', JSON.stringify({ version: 1, config }));
     if (!shaped.ok) throw badRequest(shaped.error.replace(/^desired\./, ''));

@@ -20,6 +20,7 @@ import {
   isDeviceId,
   lastWill,
   maskSecrets,
+  restoreMasked,
   outgoing,
   parseDeviceId,
   parseTopic,
@@ -594,4 +595,26 @@ describe('health', () => {
   for (const [payload, error] of bad) {
     it(`refuses ${JSON.stringify(payload)}`, () => assert.match(refused('health', payload), error));
   }
+});
+
+describe('restoreMasked', () => {
+  const stored = { ROOMCAST_DESTINATIONS: 'twitch:live_123456_abcdefgh rtmp://ingest.example.org/app/secret-key-9876', ROOMCAST_ROOM_NAME: 'Hall' };
+  it('puts the stored keys back where the masked form came back unchanged', () => {
+    const masked = maskSecrets(stored);
+    const out = restoreMasked({ ...masked, ROOMCAST_ROOM_NAME: 'Hall B' }, stored);
+    assert.deepEqual(out, { ok: true, config: { ...stored, ROOMCAST_ROOM_NAME: 'Hall B' } });
+  });
+  it('keeps new keys as typed and drops removed destinations', () => {
+    const masked = maskSecrets(stored).ROOMCAST_DESTINATIONS?.split(' ')[0] ?? '';
+    const out = restoreMasked({ ROOMCAST_DESTINATIONS: `${masked} youtube:aaaa-bbbb-cccc-dddd` }, stored);
+    assert.deepEqual(out, { ok: true, config: { ROOMCAST_DESTINATIONS: 'twitch:live_123456_abcdefgh youtube:aaaa-bbbb-cccc-dddd' } });
+  });
+  it('refuses a masked key that matches nothing stored, without echoing any key', () => {
+    const out = restoreMasked({ ROOMCAST_DESTINATIONS: 'youtube:****efgh' }, stored);
+    assert.equal(out.ok, false);
+    if (!out.ok) {
+      assert.match(out.errors[0] ?? '', /type its stream key in full/);
+      assert.ok(!out.errors.join().includes('abcdefgh'));
+    }
+  });
 });
