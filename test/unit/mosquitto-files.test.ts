@@ -215,6 +215,15 @@ describe('the broker config', () => {
     assert.ok(!text.some((l) => l.startsWith('cafile') || l.startsWith('persistence_location')));
   });
 
+  it('gives the fleet service a listener of its own that keeps client ids, plain or TLS', () => {
+    const plain = settings(renderBrokerConfig({ ...base, service: { port: 1884, bindAddress: '127.0.0.1' } }));
+    assert.deepEqual(plain.slice(plain.indexOf('listener 1884 127.0.0.1')), ['listener 1884 127.0.0.1', 'use_username_as_clientid false']);
+    const tls = settings(renderBrokerConfig({ ...base, service: { port: 8884, bindAddress: '10.0.0.2', cafile: '/t/ca.pem', certfile: '/t/s.pem', keyfile: '/t/s.key' } }));
+    assert.deepEqual(tls.slice(tls.indexOf('listener 8884 10.0.0.2')), ['listener 8884 10.0.0.2', 'use_username_as_clientid false', 'cafile /t/ca.pem', 'certfile /t/s.pem', 'keyfile /t/s.key', 'tls_version tlsv1.2']);
+    assert.throws(() => renderBrokerConfig({ ...base, service: { port: 8883, bindAddress: '127.0.0.1' } }), /share a port/);
+    assert.throws(() => renderBrokerConfig({ ...base, service: { port: 8884, bindAddress: '127.0.0.1', cafile: 'ca.pem', certfile: '/s.pem', keyfile: '/s.key' } }), /service CA file/);
+  });
+
   it('refuses every bad setting at once', () => {
     assert.throws(
       () =>
@@ -229,3 +238,4 @@ describe('the broker config', () => {
     assert.throws(() => renderBrokerConfig({ passwordFile: '/p', aclFile: '/a' }), /no listener/);
   });
 });
+
