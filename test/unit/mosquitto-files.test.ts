@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BOX_ACL, FLEET_ACL, MAX_PAYLOAD_BYTES, TOPICS, aclAllows, isDeviceId, type AclRule, type TopicKind } from '../../common/protocol.js';
 import { FLEET_USERNAME } from '../../common/protocol.js';
@@ -7,6 +10,7 @@ import { renderAclFile } from '../../fleet/mosquitto/acl-file.js';
 import { MAX_PACKET_BYTES, renderBrokerConfig, type BrokerConfigOptions } from '../../fleet/mosquitto/broker-config.js';
 import { MosquittoFileError } from '../../fleet/mosquitto/errors.js';
 import { renderPasswordFile } from '../../fleet/mosquitto/password-file.js';
+import { writeMosquittoFiles } from '../../fleet/mosquitto/write-files.js';
 
 /** Written by `mosquitto_passwd -c -b pw alice s3cret` (Mosquitto 2.0.11). */
 const MOSQUITTO_PASSWD_LINE = 'alice:$7$101$i4YDAP++ecRKK3dv$6bobiPQ6+5Q+aBGlAFY1NNmOIPD7VmpNiYpSadwq8Y5UUq3SU8C6vlQSTzj3/XmzcTxuV/CvwaKOku+IEIc+yQ==';
@@ -239,3 +243,24 @@ describe('the broker config', () => {
   });
 });
 
+describe('writing the files', () => {
+  it('makes missing directories enterable by the broker account, and gives it the files', async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('changing owners needs root');
+    const base = await mkdtemp(join(tmpdir(), 'roomcast-mosquitto-files-'));
+    try {
+      const dir = join(base, 'fleet', 'mosquitto');
+      const owner = { uid: 54321, gid: 54322 };
+      await writeMosquittoFiles(dir, { passwordFile: '', aclFile: renderAclFile(FLEET_USERNAME) }, owner);
+      for (const d of [join(base, 'fleet'), dir]) {
+        const s = await stat(d);
+        assert.deepEqual([s.uid, s.gid, s.mode & 0o777], [0, owner.gid, 0o750], d);
+      }
+      assert.equal((await stat(base)).gid, 0, 'a directory that was there is left alone');
+      const pw = await stat(join(dir, 'passwords'));
+      assert.deepEqual([pw.uid, pw.gid, pw.mode & 0o777], [owner.uid, owner.gid, 0o600]);
+      assert.deepEqual((await readdir(dir)).sort(), ['acl', 'passwords'], 'no temp file left');
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+});
