@@ -13,8 +13,8 @@ import { NginxRtmp } from '../../testbed/nginx-rtmp.js';
 import { startPostgres, type TestPostgres } from '../../testbed/postgres.js';
 import { TcpRecorder } from '../../testbed/tcp-recorder.js';
 import { AgentProcess } from '../helpers/agent-process.js';
-import { boxEnv, sleep } from '../helpers/env.js';
-import { ENROLL_TOKEN, FleetProcess } from '../helpers/fleet-process.js';
+import { sleep } from '../helpers/env.js';
+import { ENROLL_TOKEN, FleetProcess, fleetBoxEnv } from '../helpers/fleet-process.js';
 import { closeAll, connectClient, refusal, waitUntil, type TestClient } from '../helpers/mqtt.js';
 
 type BoxName = 'a' | 'b';
@@ -61,22 +61,8 @@ describe('fleet: two instances, external Mosquitto and PostgreSQL, two boxes', (
     return f;
   };
 
-  const startBox = (name: BoxName | 'c', fleetUrl: string, extra: Record<string, string> = {}): AgentProcess =>
-    AgentProcess.start(
-      boxEnv(join(dir, name), {
-        ROOMCAST_VIDEO_SIZE: '320x180',
-        ROOMCAST_FRAMERATE: '15',
-        ROOMCAST_VIDEO_BITRATE: '300',
-        ROOMCAST_AUDIO_BITRATE: '64',
-        ROOMCAST_DESTINATIONS: ingest.url('live', `external-first-key-${name}-1234`),
-        ROOMCAST_FLEET_URL: fleetUrl,
-        ROOMCAST_ENROLL_TOKEN: ENROLL_TOKEN,
-        ROOMCAST_HEALTH_SECONDS: '2',
-        BALENA_DEVICE_UUID: `box-${name}`,
-        ROOMCAST_HOST_PROC: '/proc',
-        ...extra,
-      }),
-    );
+  const startBox = (name: BoxName | 'c', fleetUrl: string): AgentProcess =>
+    AgentProcess.start(fleetBoxEnv(join(dir, name), name, ingest.url('live', `external-first-key-${name}-1234`), fleetUrl));
 
   /** The same device as both instances show it. */
   const fromBoth = async (id: string): Promise<[Record<string, unknown>, Record<string, unknown>]> => {
@@ -228,9 +214,13 @@ describe('fleet: two instances, external Mosquitto and PostgreSQL, two boxes', (
   });
 
   test('with Mosquitto down the boxes stream on; all reconnect when it is back on the same port', async () => {
+    const streamOf = (b: Box): string => (b === boxes.a ? KEY_A2 : b.stream);
+    const sessions = (): Promise<number[]> => Promise.all(Object.values(boxes).map(async (b) => (await ingest.sessionsOf(streamOf(b))).length));
+    // box-b came back in the previous test: let its new session settle at the ingest first.
+    await sleep(2000);
     const marks = Object.fromEntries(Object.entries(boxes).map(([k, b]) => [k, b.agent.lines().length])) as Record<BoxName, number>;
     const fleetMarks = fleets.map((f) => f.lines().length);
-    const before = await Promise.all(Object.values(boxes).map(async (b) => (await ingest.sessionsOf(b.stream === boxes.a.stream ? KEY_A2 : b.stream)).length));
+    const before = await sessions();
     await broker.halt();
     for (const [name, b] of Object.entries(boxes)) await b.agent.waitFor((l) => l.msg === 'fleet: broker connection lost; streaming goes on', 5000, `box-${name} lost the broker`, marks[name as BoxName]);
     await sleep(4000);
@@ -239,8 +229,11 @@ describe('fleet: two instances, external Mosquitto and PostgreSQL, two boxes', (
     fleets.forEach((f, i) => assert.ok(f.proc.running, `instance ${i + 1} exited`));
     await waitUntil(() => fleets.every((f, i) => f.lines().slice(fleetMarks[i]).some((l) => l.msg === 'connected to the broker')), 15_000, 'both instances to reconnect');
     for (const id of ['box-a', 'box-b']) await waitOnBoth(id, (d) => d['online'] === true, 5000, `${id} online again`);
-    const afterRestart = await Promise.all(Object.values(boxes).map(async (b) => (await ingest.sessionsOf(b.stream === boxes.a.stream ? KEY_A2 : b.stream)).length));
-    assert.deepEqual(afterRestart, before, 'a stream was cut');
+    assert.deepEqual(await sessions(), before, 'a new RTMP session at the ingest: a stream was cut');
+    for (const [name, b] of Object.entries(boxes)) {
+      const cuts = b.agent.lines().slice(marks[name as BoxName]).filter((l) => l.msg === 'destination cut' || l.msg === 'destination connecting');
+      assert.deepEqual(cuts, [], `box-${name}'s destination was cut`);
+    }
     // Both links subscribed again: each instance gets its answer.
     for (const n of [1, 2] as const) assert.equal((await fleet(n).api('POST', '/api/devices/box-a/commands/identify', { args: { seconds: 1 } })).status, 200, `instance ${n} after the restart`);
     assert.equal(boxes.a.agent.lines().filter((l) => l.msg === 'fleet: desired config applied').length, 2, 'a config applied twice');
@@ -286,6 +279,11 @@ describe('fleet: two instances, external Mosquitto and PostgreSQL, two boxes', (
       await c.proc.stop();
       await wire.stop();
     }
+  });
+
+  test('an instance told to log in as another user than the one it writes into the files refuses to start, saying why', async () => {
+    const url = broker.serviceUrl.replace('mqtt://', 'mqtt://someone@');
+    await assert.rejects(FleetProcess.start(join(dir, 'fleet3'), { ...fleetEnv(), ROOMCAST_FLEET_MQTT_URL: url }), /leave the user out of ROOMCAST_FLEET_MQTT_URL/);
   });
 
   test('revocation through instance 2 cuts the box off Mosquitto at once; it cannot log in again and streams on', async () => {
