@@ -40,6 +40,8 @@ export interface LinkCounters {
   unknownDevice: number;
 }
 
+const FIRST_CONNECT_MS = 30_000;
+
 export type CommandOutcome = { kind: 'answer'; response: CommandResponse } | { kind: 'timeout' };
 
 /**
@@ -81,9 +83,25 @@ export class FleetLink {
       void this.subscribe(client);
     });
     client.on('offline', () => this.log.warn('broker unreachable: retrying'));
+    // A refused first login is retried, not fatal: with an external Mosquitto the
+    // service has just written its own account and sent SIGHUP, and the broker
+    // may read the file a moment after the first attempt.
     await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      client.once('error', reject);
+      let lastError = 'no answer';
+      const onError = (err: Error): void => {
+        lastError = err.message;
+      };
+      const timer = setTimeout(() => {
+        client.off('error', onError);
+        client.end(true);
+        reject(new Error(`the broker did not accept the fleet's login within ${FIRST_CONNECT_MS} ms: ${lastError}`));
+      }, FIRST_CONNECT_MS);
+      client.on('error', onError);
+      client.once('connect', () => {
+        clearTimeout(timer);
+        client.off('error', onError);
+        resolve();
+      });
     });
   }
 

@@ -149,6 +149,9 @@ export class FleetOperations {
     const { id } = await this.device(rawId);
     await this.deps.store.revokeDevice(id);
     await this.deps.broker?.credentialsChanged(id);
+    // Mosquitto drops a client that fails the check at reload without publishing
+    // its last will (it treats it as disconnecting): nothing else would say it is gone.
+    await this.deps.store.recordStatus(id, 'offline', new Date().toISOString());
     await this.deps.link.clearRetained(id);
     this.log.warn('box revoked', { deviceId: id });
     this.deps.onChanged?.(id);

@@ -18,6 +18,13 @@ export interface MosquittoTls {
   keyPath: string;
 }
 
+export interface MosquittoOptions {
+  /** A plain listener for fleet service instances, which keeps their client ids (renderBrokerConfig's `service`). */
+  service?: boolean;
+  /** Write a pid_file, as an operator's Mosquitto does for the fleet's SIGHUP. */
+  pidFile?: boolean;
+}
+
 /**
  * A real Mosquitto on 127.0.0.1, configured only by the fleet's generators
  * (broker config, password file, ACL file) in a temp dir of its own: a plain
@@ -28,11 +35,15 @@ export class MosquittoBroker {
   private dirPath = '';
   private port = 0;
   private tlsPortNumber = 0;
+  private servicePortNumber = 0;
   private owner: Owner | undefined;
+  private configPath = '';
+  private earlierLog = '';
 
   constructor(
     private accounts: readonly PasswordEntry[],
     private readonly tls?: MosquittoTls,
+    private readonly options: MosquittoOptions = {},
   ) {}
 
   get dir(): string {
@@ -53,8 +64,21 @@ export class MosquittoBroker {
     return `mqtts://127.0.0.1:${this.tlsPortNumber}`;
   }
 
+  /** The service listener (plain, client ids kept), for fleet service instances. */
+  get serviceUrl(): string {
+    if (this.options.service !== true) throw new Error('Mosquitto was started without a service listener');
+    return `mqtt://127.0.0.1:${this.servicePortNumber}`;
+  }
+
+  /** Where Mosquitto writes its pid (in a directory of the account it drops to, which writes it). */
+  get pidFile(): string {
+    if (this.options.pidFile !== true) throw new Error('Mosquitto was started without a pid file');
+    return join(this.dirPath, 'run', 'mosquitto.pid');
+  }
+
+  /** Everything every run of this broker logged. */
   get log(): string {
-    return this.proc?.log ?? '';
+    return this.earlierLog + (this.proc?.log ?? '');
   }
 
   async start(): Promise<void> {
@@ -65,29 +89,54 @@ export class MosquittoBroker {
     const data = join(this.dirPath, 'data');
     await mkdir(data, { mode: 0o700 });
     if (this.owner !== undefined) await chown(data, this.owner.uid, this.owner.gid);
+    if (this.options.pidFile === true) {
+      await mkdir(join(this.dirPath, 'run'), { mode: 0o755 });
+      if (this.owner !== undefined) await chown(join(this.dirPath, 'run'), this.owner.uid, this.owner.gid);
+    }
     this.port = await freePort();
     if (this.tls !== undefined) this.tlsPortNumber = await freePort();
+    if (this.options.service === true) this.servicePortNumber = await freePort();
 
     const paths = mosquittoPaths(this.dirPath);
+    this.configPath = paths.config;
     const config = renderBrokerConfig({
       listener: { port: this.port, bindAddress: '127.0.0.1' },
       ...(this.tls === undefined
         ? {}
         : { tls: { port: this.tlsPortNumber, bindAddress: '127.0.0.1', cafile: this.tls.caPath, certfile: this.tls.certPath, keyfile: this.tls.keyPath } }),
+      ...(this.options.service === true ? { service: { port: this.servicePortNumber, bindAddress: '127.0.0.1' } } : {}),
+      ...(this.options.pidFile === true ? { pidFile: this.pidFile } : {}),
       passwordFile: paths.passwordFile,
       aclFile: paths.aclFile,
       persistenceDir: data,
     });
     await writeMosquittoFiles(this.dirPath, { config, passwordFile: renderPasswordFile(this.accounts), aclFile: renderAclFile(FLEET_USERNAME) }, this.owner);
+    await this.launch();
+  }
 
+  private async launch(): Promise<void> {
     // Foreground (no -d): the pid we spawn is the broker's, and stop() signals exactly it.
-    this.proc = Managed.spawn('mosquitto', ['-c', paths.config]);
-    const exited = this.proc.exited.then(({ code }) => {
-      throw new Error(`mosquitto exited (${code}) before listening: ${this.log}`);
+    if (this.proc !== null) this.earlierLog += this.proc.log;
+    const proc = Managed.spawn('mosquitto', ['-c', this.configPath]);
+    this.proc = proc;
+    const exited = proc.exited.then(({ code }) => {
+      throw new Error(`mosquitto exited (${code}) before listening: ${proc.log}`);
     });
     // Handled here so that the exit at stop() is no unhandled rejection; the race below still sees an early exit.
     exited.catch(() => undefined);
-    await Promise.race([Promise.all([waitForPort(this.port), this.tls === undefined ? null : waitForPort(this.tlsPortNumber)]), exited]);
+    const ports = [this.port, ...(this.tls === undefined ? [] : [this.tlsPortNumber]), ...(this.options.service === true ? [this.servicePortNumber] : [])];
+    await Promise.race([Promise.all(ports.map((p) => waitForPort(p))), exited]);
+  }
+
+  /** Stops the broker process (SIGTERM, by pid) and keeps its files, ports and persisted state for restart(). */
+  async halt(): Promise<void> {
+    await this.proc?.stop();
+  }
+
+  /** Starts it again from the same files, on the same ports. */
+  async restart(): Promise<void> {
+    if (this.proc?.running === true) throw new Error('Mosquitto is still running');
+    await this.launch();
   }
 
   /** Rewrites the password file (as the fleet does on enrolment or revocation) and reloads. */

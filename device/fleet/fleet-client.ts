@@ -19,6 +19,7 @@ import {
 } from '../../common/protocol.js';
 import { registerSecret } from '../../common/secret.js';
 import { backoffDelay } from '../backoff.js';
+import { brokerProblem } from './broker-error.js';
 import type { ReconfigurePlan } from '../reconfigure.js';
 import type { StreamState } from '../state.js';
 import { saveApplied, type AppliedConfig } from './applied-config.js';
@@ -179,7 +180,10 @@ export class FleetClient {
       // Once per cause, not once per attempt: an outage of an hour is one line.
       if (err.message === this.lastError) return;
       this.lastError = err.message;
-      this.log.warn('fleet: broker error', { error: err.message });
+      const problem = brokerProblem(err);
+      // The TLS handshake failed before any MQTT packet: the password was never sent.
+      if (problem.kind === 'certificate') this.log.error("fleet: the broker's certificate is not trusted; not connecting", { broker: creds.mqttUrl, code: problem.code, reason: problem.reason, hint: 'the CA given at enrolment did not sign it: check the broker\'s certificate or enrol the box again' });
+      else this.log.warn('fleet: broker error', { error: problem.reason });
     });
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     if (!this.healthTimer) this.healthEvery(this.deps.healthSeconds);

@@ -39,12 +39,31 @@ export class MosquittoSync implements BrokerControl {
     return this.chain;
   }
 
+  /**
+   * Several instances may keep the same files, and one may have read the store
+   * just before another's change landed and then written last. So after each
+   * write the store is read again and the files rewritten until they match it:
+   * whoever writes last has then seen every change committed before its write.
+   */
   private async write(): Promise<void> {
-    const devices = await this.deps.store.listDevices();
-    const accounts: PasswordEntry[] = [{ username: FLEET_USERNAME, passwordHash: this.deps.fleetHash }];
-    for (const d of devices) if (d.passwordHash !== null) accounts.push({ username: d.id, passwordHash: d.passwordHash });
-    await writeMosquittoFiles(this.deps.dir, { passwordFile: renderPasswordFile(accounts), aclFile: renderAclFile(FLEET_USERNAME) }, this.owner);
-    if (this.deps.pidFile) reloadMosquitto(await readMosquittoPid(this.deps.pidFile));
-    this.deps.logger.info('Mosquitto accounts written', { boxes: accounts.length - 1, reloaded: this.deps.pidFile !== null });
+    let accounts = await this.accounts();
+    for (let round = 1; ; round += 1) {
+      await writeMosquittoFiles(this.deps.dir, { passwordFile: accounts, aclFile: renderAclFile(FLEET_USERNAME) }, this.owner);
+      if (this.deps.pidFile) reloadMosquitto(await readMosquittoPid(this.deps.pidFile));
+      const now = await this.accounts();
+      if (now === accounts) break;
+      if (round === MAX_ROUNDS) throw new Error(`the enrolled boxes kept changing over ${MAX_ROUNDS} rewrites of the password file`);
+      accounts = now;
+    }
+    this.deps.logger.info('Mosquitto accounts written', { boxes: accounts.split('\n').length - 2, reloaded: this.deps.pidFile !== null });
+  }
+
+  /** The password file the store asks for now. */
+  private async accounts(): Promise<string> {
+    const entries: PasswordEntry[] = [{ username: FLEET_USERNAME, passwordHash: this.deps.fleetHash }];
+    for (const d of await this.deps.store.listDevices()) if (d.passwordHash !== null) entries.push({ username: d.id, passwordHash: d.passwordHash });
+    return renderPasswordFile(entries);
   }
 }
+
+const MAX_ROUNDS = 5;

@@ -43,6 +43,8 @@ export async function startBroker(config: FleetConfig, store: FleetStore, public
     const password = fromUrl !== '' ? fromUrl : await store.setSettingIfAbsent('fleet-mqtt-password', newSecret());
     registerSecret(password);
     const username = decodeURIComponent(external.username) || FLEET_USERNAME;
+    // The files the service writes hold one service account, _fleet: another name in the URL would be refused by the broker.
+    if (config.mosquittoDir && username !== FLEET_USERNAME) throw new Error(`with ROOMCAST_FLEET_MOSQUITTO_DIR the service logs in as ${FLEET_USERNAME}, the account it writes; leave the user out of ROOMCAST_FLEET_MQTT_URL or set it to ${FLEET_USERNAME}`);
     external.username = '';
     external.password = '';
     const ca = config.mqttCa ? await readFile(config.mqttCa, 'utf8') : external.protocol === 'mqtts:' ? (await ownCa()).caPem : null;

@@ -20,6 +20,14 @@ export interface BrokerConfigOptions {
   listener?: ListenerSpec;
   /** MQTT over TLS (mqtts): what boxes use across the internet. */
   tls?: TlsListenerSpec;
+  /**
+   * The fleet service instances' own listener (plain, or TLS when it has
+   * certificate files), on loopback or a private network that boxes cannot
+   * reach. Client ids are kept as sent there: every instance logs in as
+   * _fleet, and with use_username_as_clientid they would all get the client
+   * id "_fleet" and throw each other off for ever.
+   */
+  service?: ListenerSpec | TlsListenerSpec;
   passwordFile: string;
   aclFile: string;
   /** Where Mosquitto keeps sessions and retained messages; without it they live in memory only. */
@@ -84,14 +92,22 @@ export function renderBrokerConfig(o: BrokerConfigOptions): string {
     [`listener ${l.port} ${l.bindAddress}`, ''],
     ['use_username_as_clientid true', "The client id becomes the username (the device id): a box cannot take over another box's session or last will by claiming its client id. A listener option, so it is repeated per listener."],
   ];
+  const tlsLines = (l: TlsListenerSpec): Line[] => [
+    [`cafile ${l.cafile}`, "The fleet's private CA; boxes get its certificate at enrolment and trust nothing else."],
+    [`certfile ${l.certfile}`, 'The server certificate (subjectAltName = the fleet host); re-read on SIGHUP, so a renewal needs no restart.'],
+    [`keyfile ${l.keyfile}`, 'Readable by the user Mosquitto runs as, and by nobody else.'],
+    ['tls_version tlsv1.2', 'The minimum: TLS 1.2 and 1.3 only.'],
+  ];
   if (o.listener !== undefined) blocks.push(listenerLines(o.listener));
-  if (o.tls !== undefined) {
+  if (o.tls !== undefined) blocks.push([...listenerLines(o.tls), ...tlsLines(o.tls)]);
+  if (o.service !== undefined) {
     blocks.push([
-      ...listenerLines(o.tls),
-      [`cafile ${o.tls.cafile}`, "The fleet's private CA; boxes get its certificate at enrolment and trust nothing else."],
-      [`certfile ${o.tls.certfile}`, 'The server certificate (subjectAltName = the fleet host); re-read on SIGHUP, so a renewal needs no restart.'],
-      [`keyfile ${o.tls.keyfile}`, 'Readable by the user Mosquitto runs as, and by nobody else.'],
-      ['tls_version tlsv1.2', 'The minimum: TLS 1.2 and 1.3 only.'],
+      [`listener ${o.service.port} ${o.service.bindAddress}`, ''],
+      [
+        'use_username_as_clientid false',
+        'For the fleet service only: its instances share the _fleet account and pick distinct client ids; forced to the username they would disconnect each other in turn. Bind it where boxes cannot connect.',
+      ],
+      ...('certfile' in o.service ? tlsLines(o.service) : []),
     ]);
   }
 
@@ -102,8 +118,9 @@ export function renderBrokerConfig(o: BrokerConfigOptions): string {
 function check(o: BrokerConfigOptions): string[] {
   const problems: string[] = [];
   if (o.listener === undefined && o.tls === undefined) problems.push('no listener: give a plain or a TLS listener, or both');
-  if (o.listener !== undefined && o.tls !== undefined && o.listener.port === o.tls.port) problems.push('the plain and TLS listeners share a port');
-  for (const [name, l] of [['listener', o.listener], ['TLS listener', o.tls]] as const) {
+  const ports = [o.listener, o.tls, o.service].flatMap((l) => (l === undefined ? [] : [l.port]));
+  if (new Set(ports).size !== ports.length) problems.push('two listeners share a port');
+  for (const [name, l] of [['listener', o.listener], ['TLS listener', o.tls], ['service listener', o.service]] as const) {
     if (l === undefined) continue;
     if (!Number.isInteger(l.port) || l.port < 1 || l.port > 65535) problems.push(`${name} port must be 1 to 65535, not ${l.port}`);
     if (isIP(l.bindAddress) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(l.bindAddress)) problems.push(`${name} bind address is neither an IP address nor a host name`);
@@ -116,6 +133,13 @@ function check(o: BrokerConfigOptions): string[] {
     ['CA file', o.tls?.cafile],
     ['certificate file', o.tls?.certfile],
     ['key file', o.tls?.keyfile],
+    ...(o.service !== undefined && 'certfile' in o.service
+      ? ([
+          ['service CA file', o.service.cafile],
+          ['service certificate file', o.service.certfile],
+          ['service key file', o.service.keyfile],
+        ] as [string, string][])
+      : []),
   ];
   for (const [name, path] of paths) {
     if (path === undefined) continue;

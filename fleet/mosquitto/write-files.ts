@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { MosquittoReloadError } from './errors.js';
 
@@ -35,7 +35,14 @@ export interface Owner {
  * reload. Changing the owner needs root.
  */
 export async function writeMosquittoFiles(dir: string, files: MosquittoFiles, owner?: Owner): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o750 });
+  const created = await mkdir(dir, { recursive: true, mode: 0o750 });
+  // Directories made here belong to us, 0750: the broker's account enters them through their group.
+  if (created !== undefined && owner !== undefined) {
+    for (let d = resolve(dir); ; d = dirname(d)) {
+      await chown(d, process.getuid?.() ?? 0, owner.gid);
+      if (d === resolve(created) || d === dirname(d)) break;
+    }
+  }
   const paths = mosquittoPaths(dir);
   await writeAtomically(paths.passwordFile, files.passwordFile, 0o600, owner);
   await writeAtomically(paths.aclFile, files.aclFile, 0o640, owner);

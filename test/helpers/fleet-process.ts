@@ -1,9 +1,31 @@
 import { spawn } from 'node:child_process';
 import { Managed } from '../../testbed/process.js';
 import { CLI, type LogLine } from './agent-process.js';
+import { boxEnv } from './env.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const ENROLL_TOKEN = 'test-enrol-token-0123456789abcdef';
+
+/**
+ * A small box of a fleet under test, cheap to run several of: id box-<name>,
+ * test sources at 320x180, the test enrolment token, health every 2 s from
+ * this machine's /proc (real figures; the sources are test ones either way).
+ */
+export function fleetBoxEnv(dir: string, name: string, destination: string, fleetUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return boxEnv(dir, {
+    ROOMCAST_VIDEO_SIZE: '320x180',
+    ROOMCAST_FRAMERATE: '15',
+    ROOMCAST_VIDEO_BITRATE: '300',
+    ROOMCAST_AUDIO_BITRATE: '64',
+    ROOMCAST_DESTINATIONS: destination,
+    ROOMCAST_FLEET_URL: fleetUrl,
+    ROOMCAST_ENROLL_TOKEN: ENROLL_TOKEN,
+    ROOMCAST_HEALTH_SECONDS: '2',
+    BALENA_DEVICE_UUID: `box-${name}`,
+    ROOMCAST_HOST_PROC: '/proc',
+    ...extra,
+  });
+}
 
 /** A real `roomcast fleet` process on loopback, with its JSON log and its HTTP API. */
 export class FleetProcess {

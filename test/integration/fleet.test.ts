@@ -6,8 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
 import { NginxRtmp } from '../../testbed/nginx-rtmp.js';
 import { AgentProcess } from '../helpers/agent-process.js';
-import { boxEnv, sleep } from '../helpers/env.js';
-import { ENROLL_TOKEN, FleetProcess } from '../helpers/fleet-process.js';
+import { sleep } from '../helpers/env.js';
+import { ENROLL_TOKEN, FleetProcess, fleetBoxEnv } from '../helpers/fleet-process.js';
 
 /**
  * A fleet service and two real boxes (test sources, streaming to a loopback
@@ -37,22 +37,7 @@ describe('fleet: service, embedded broker and two boxes', () => {
   const KEY_A2 = 'fleet-second-key-a2-7788';
 
   const startBox = (name: 'a' | 'b', extra: Record<string, string> = {}): AgentProcess =>
-    AgentProcess.start(
-      boxEnv(join(dir, name), {
-        ROOMCAST_VIDEO_SIZE: '320x180',
-        ROOMCAST_FRAMERATE: '15',
-        ROOMCAST_VIDEO_BITRATE: '300',
-        ROOMCAST_AUDIO_BITRATE: '64',
-        ROOMCAST_DESTINATIONS: ingest.url('live', `fleet-first-key-${name}-1234`),
-        ROOMCAST_FLEET_URL: fleet.url,
-        ROOMCAST_ENROLL_TOKEN: ENROLL_TOKEN,
-        ROOMCAST_HEALTH_SECONDS: '2',
-        BALENA_DEVICE_UUID: `box-${name}`,
-        // This machine's /proc, for real health figures (the sources are test ones either way).
-        ROOMCAST_HOST_PROC: '/proc',
-        ...extra,
-      }),
-    );
+    AgentProcess.start(fleetBoxEnv(join(dir, name), name, ingest.url('live', `fleet-first-key-${name}-1234`), fleet.url, extra));
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'roomcast-fleet-'));

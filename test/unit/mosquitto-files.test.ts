@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BOX_ACL, FLEET_ACL, MAX_PAYLOAD_BYTES, TOPICS, aclAllows, isDeviceId, type AclRule, type TopicKind } from '../../common/protocol.js';
 import { FLEET_USERNAME } from '../../common/protocol.js';
@@ -7,6 +10,7 @@ import { renderAclFile } from '../../fleet/mosquitto/acl-file.js';
 import { MAX_PACKET_BYTES, renderBrokerConfig, type BrokerConfigOptions } from '../../fleet/mosquitto/broker-config.js';
 import { MosquittoFileError } from '../../fleet/mosquitto/errors.js';
 import { renderPasswordFile } from '../../fleet/mosquitto/password-file.js';
+import { writeMosquittoFiles } from '../../fleet/mosquitto/write-files.js';
 
 /** Written by `mosquitto_passwd -c -b pw alice s3cret` (Mosquitto 2.0.11). */
 const MOSQUITTO_PASSWD_LINE = 'alice:$7$101$i4YDAP++ecRKK3dv$6bobiPQ6+5Q+aBGlAFY1NNmOIPD7VmpNiYpSadwq8Y5UUq3SU8C6vlQSTzj3/XmzcTxuV/CvwaKOku+IEIc+yQ==';
@@ -215,6 +219,15 @@ describe('the broker config', () => {
     assert.ok(!text.some((l) => l.startsWith('cafile') || l.startsWith('persistence_location')));
   });
 
+  it('gives the fleet service a listener of its own that keeps client ids, plain or TLS', () => {
+    const plain = settings(renderBrokerConfig({ ...base, service: { port: 1884, bindAddress: '127.0.0.1' } }));
+    assert.deepEqual(plain.slice(plain.indexOf('listener 1884 127.0.0.1')), ['listener 1884 127.0.0.1', 'use_username_as_clientid false']);
+    const tls = settings(renderBrokerConfig({ ...base, service: { port: 8884, bindAddress: '10.0.0.2', cafile: '/t/ca.pem', certfile: '/t/s.pem', keyfile: '/t/s.key' } }));
+    assert.deepEqual(tls.slice(tls.indexOf('listener 8884 10.0.0.2')), ['listener 8884 10.0.0.2', 'use_username_as_clientid false', 'cafile /t/ca.pem', 'certfile /t/s.pem', 'keyfile /t/s.key', 'tls_version tlsv1.2']);
+    assert.throws(() => renderBrokerConfig({ ...base, service: { port: 8883, bindAddress: '127.0.0.1' } }), /share a port/);
+    assert.throws(() => renderBrokerConfig({ ...base, service: { port: 8884, bindAddress: '127.0.0.1', cafile: 'ca.pem', certfile: '/s.pem', keyfile: '/s.key' } }), /service CA file/);
+  });
+
   it('refuses every bad setting at once', () => {
     assert.throws(
       () =>
@@ -227,5 +240,27 @@ describe('the broker config', () => {
       (e: unknown) => e instanceof MosquittoFileError && e.problems.length === 5,
     );
     assert.throws(() => renderBrokerConfig({ passwordFile: '/p', aclFile: '/a' }), /no listener/);
+  });
+});
+
+describe('writing the files', () => {
+  it('makes missing directories enterable by the broker account, and gives it the files', async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('changing owners needs root');
+    const base = await mkdtemp(join(tmpdir(), 'roomcast-mosquitto-files-'));
+    try {
+      const dir = join(base, 'fleet', 'mosquitto');
+      const owner = { uid: 54321, gid: 54322 };
+      await writeMosquittoFiles(dir, { passwordFile: '', aclFile: renderAclFile(FLEET_USERNAME) }, owner);
+      for (const d of [join(base, 'fleet'), dir]) {
+        const s = await stat(d);
+        assert.deepEqual([s.uid, s.gid, s.mode & 0o777], [0, owner.gid, 0o750], d);
+      }
+      assert.equal((await stat(base)).gid, 0, 'a directory that was there is left alone');
+      const pw = await stat(join(dir, 'passwords'));
+      assert.deepEqual([pw.uid, pw.gid, pw.mode & 0o777], [owner.uid, owner.gid, 0o600]);
+      assert.deepEqual((await readdir(dir)).sort(), ['acl', 'passwords'], 'no temp file left');
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
   });
 });
