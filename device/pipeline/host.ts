@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import type { BusMessage, Pipeline } from 'gstreamer-superficial';
 import { parseDbList, parseGstStructure } from './gst-structure.js';
+import { armKillSwitch } from './kill-switch.js';
 import { unackedBytes } from './socket-queue.js';
 import type { FromHost, HostStats, SourceFeed, ToHost } from './host-messages.js';
 import type { RenderedPipeline, SourcePipeline } from './render.js';
@@ -172,10 +173,14 @@ function start(p: RenderedPipeline, statsIntervalMs: number, port: number, sourc
   }, statsIntervalMs);
 }
 
+/** Past the stop deadline, a host that has not exited is stuck: it kills itself. */
+const KILL_SWITCH_GRACE_MS = 2000;
+
 /** EOS through the whole pipeline so the recorder closes its segment and rtmp2sink ends its session. */
 function stop(deadlineMs: number): void {
   if (stopping) return;
   stopping = true;
+  armKillSwitch(deadlineMs + KILL_SWITCH_GRACE_MS);
   if (!pipeline) {
     send({ type: 'stopped', flushed: true });
     shutdown(0);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { probeStreams } from '../../testbed/ffprobe.js';
+import { sampleTree } from '../../testbed/proc-tree.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { boxEnv, sleep } from '../helpers/env.js';
 import { useIngest } from '../helpers/fixture.js';
@@ -44,5 +45,22 @@ describe('the agent supervises its pipeline host', () => {
     const { streams, duration } = await probeStreams(sessions[1] ?? '');
     assert.deepEqual(streams.map((s) => s.codec_name).sort(), ['aac', 'h264']);
     assert.ok(duration > 1.5);
+  });
+
+  test('an agent killed with SIGKILL leaves no pipeline host behind', async () => {
+    const agent = AgentProcess.start(boxEnv(f.dir, { ROOMCAST_DESTINATIONS: f.ingest.url('live', 'orphan-key-5555'), ROOMCAST_VIDEO_SIZE: '640x360' }));
+    f.agents.push(agent);
+    await agent.waitForPhase('live');
+    await sleep(1000);
+    // The core, the relay and any spare forked ahead: their own process groups, so the kill does not reach them.
+    const hosts = (await sampleTree(agent.proc.pid)).pids.filter((pid) => pid !== agent.proc.pid);
+    assert.ok(hosts.length >= 2, `hosts: ${hosts.join(', ')}`);
+    process.kill(agent.proc.pid, 'SIGKILL');
+    await agent.proc.exited;
+    const deadline = Date.now() + 8000;
+    while (hosts.some(alive) && Date.now() < deadline) await sleep(100);
+    const left = hosts.filter(alive);
+    for (const pid of left) process.kill(pid, 'SIGKILL');
+    assert.deepEqual(left, [], 'hosts outlived their agent');
   });
 });
