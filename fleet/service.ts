@@ -4,6 +4,7 @@ import { startBroker, type FleetBroker } from './broker/start-broker.js';
 import type { FleetConfig } from './config.js';
 import { FleetLink } from './mqtt-link.js';
 import { FleetOperations } from './operations.js';
+import { LatestSnapshots } from './snapshots.js';
 import { openStore } from './store/open-store.js';
 import type { FleetStore } from './store/types.js';
 import { Token } from './tokens.js';
@@ -63,7 +64,7 @@ export class FleetService {
 
     // Known once the HTTP port is (the default public URL names it); enrolment is served only after.
     let boxMqttUrl = '';
-    const ops = new FleetOperations({ store, link, broker: broker.control, boxCa: broker.boxCa, config, logger, admin, enrollment, boxMqttUrl: () => boxMqttUrl });
+    const ops = new FleetOperations({ store, link, broker: broker.control, boxCa: broker.boxCa, config, logger, admin, enrollment, boxMqttUrl: () => boxMqttUrl, snapshots: new LatestSnapshots() });
     this.ops = ops;
     this.http = new HttpServer(buildApi(ops), logger.child('http'));
     const httpPort = await this.http.listen(config.listenHost, config.httpPort);

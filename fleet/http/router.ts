@@ -13,7 +13,9 @@ export interface Request {
 
 export interface Response {
   status: number;
+  /** Sent as JSON, or as it is when bytes (with their content-type in `headers`). */
   body: unknown;
+  headers?: Readonly<Record<string, string>>;
 }
 
 export type Handler = (req: Request) => Promise<Response>;

@@ -45,7 +45,8 @@ export class HttpServer {
       const auth = req.headers.authorization;
       const bearer = auth !== undefined && /^Bearer [^\s]+$/.test(auth) ? auth.slice(7) : null;
       const answer = await route.handler({ method: method as Method, params: route.params, query: url.searchParams, body, bearer });
-      send(res, answer.status, answer.body);
+      if (answer.body instanceof Uint8Array) sendBytes(res, answer.status, answer.body, answer.headers ?? {});
+      else send(res, answer.status, answer.body);
     } catch (err) {
       if (err instanceof ApiError) {
         send(res, err.status, err.details ? { error: err.message, details: err.details } : { error: err.message });
@@ -69,6 +70,11 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+function sendBytes(res: ServerResponse, status: number, body: Uint8Array, headers: Readonly<Record<string, string>>): void {
+  res.writeHead(status, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store', ...headers, 'content-length': body.byteLength });
+  res.end(body);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
