@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../common/config/load.js';
@@ -9,11 +8,11 @@ import { MAX_PAYLOAD_BYTES } from '../../common/protocol.js';
 import { DeviceAgent } from '../../device/agent.js';
 import { detectHardware } from '../../device/hardware/detect.js';
 import { hostPaths } from '../../device/hardware/paths.js';
-import { NginxRtmp } from '../../testbed/nginx-rtmp.js';
 import { bandMeans, decodeGray, type GrayPicture } from '../../testbed/picture-sound.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { boxEnv, sleep } from '../helpers/env.js';
 import { ADMIN_TOKEN, ENROLL_TOKEN, FleetProcess } from '../helpers/fleet-process.js';
+import { useIngest, useTempDir } from '../helpers/fixture.js';
 import { LogLines } from '../helpers/log-lines.js';
 
 /**
@@ -36,44 +35,43 @@ function absentCamera(): string {
 }
 
 describe('snapshot: a still of what a real box sends, through the fleet', () => {
-  let dir: string;
-  let ingest: NginxRtmp;
-  let fleet: FleetProcess;
+  let fleet: FleetProcess | null = null;
   let box: AgentProcess;
   let lastStill: Buffer | null = null;
+  // Registered first, so it runs before the fixture removes the folder the fleet works in.
+  after(async () => {
+    await fleet?.proc.stop();
+  });
+  const f = useIngest('roomcast-snapshot-');
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'roomcast-snapshot-'));
-    ingest = new NginxRtmp(join(dir, 'ingest'));
-    await ingest.start();
-    fleet = await FleetProcess.start(join(dir, 'fleet'), { ROOMCAST_FLEET_COMMAND_TIMEOUT_MS: '8000' });
+    const service = await FleetProcess.start(join(f.dir, 'fleet'), { ROOMCAST_FLEET_COMMAND_TIMEOUT_MS: '8000' });
+    fleet = service;
     box = AgentProcess.start(
-      boxEnv(join(dir, 'box'), {
+      boxEnv(join(f.dir, 'box'), {
         ROOMCAST_VIDEO_SIZE: '1280x720',
         ROOMCAST_FRAMERATE: '10',
         ROOMCAST_VIDEO_BITRATE: '800',
         ROOMCAST_AUDIO_BITRATE: '64',
         ROOMCAST_ROOM_NAME: 'Room 1',
-        ROOMCAST_DESTINATIONS: ingest.url('live', 'snapshot-key-5e6f'),
-        ROOMCAST_FLEET_URL: fleet.url,
+        ROOMCAST_DESTINATIONS: f.ingest.url('live', 'snapshot-key-5e6f'),
+        ROOMCAST_FLEET_URL: service.url,
         ROOMCAST_ENROLL_TOKEN: ENROLL_TOKEN,
         BALENA_DEVICE_UUID: BOX,
       }),
     );
-    await fleet.waitForDevice(BOX, (d) => d['online'] === true && d['state'] === 'live', 30_000, 'the box online and live');
+    f.agents.push(box);
+    await service.waitForDevice(BOX, (d) => d['online'] === true && d['state'] === 'live', 30_000, 'the box online and live');
   });
 
-  after(async () => {
-    await box?.proc.stop();
-    await fleet?.proc.stop();
-    await ingest?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  const snapshot = (): Promise<{ status: number; body: SnapshotAnswer }> => fleet.api<SnapshotAnswer>('POST', `/api/devices/${BOX}/commands/snapshot`);
+  const service = (): FleetProcess => {
+    assert.ok(fleet, 'the fleet service did not start');
+    return fleet;
+  };
+  const snapshot = (): Promise<{ status: number; body: SnapshotAnswer }> => service().api<SnapshotAnswer>('POST', `/api/devices/${BOX}/commands/snapshot`);
 
   async function served(token: string | null = ADMIN_TOKEN): Promise<{ status: number; type: string | null; bytes: Buffer }> {
-    const res = await fetch(`${fleet.url}/api/devices/${BOX}/snapshot.jpg`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const res = await fetch(`${service().url}/api/devices/${BOX}/snapshot.jpg`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
     return { status: res.status, type: res.headers.get('content-type'), bytes: Buffer.from(await res.arrayBuffer()) };
   }
 
@@ -88,7 +86,7 @@ describe('snapshot: a still of what a real box sends, through the fleet', () => 
     // What crossed MQTT: the box's JSON answer, within the payload limit.
     assert.ok(Buffer.byteLength(JSON.stringify(response)) <= MAX_PAYLOAD_BYTES);
     const jpeg = Buffer.from(result.jpegBase64, 'base64');
-    const file = join(dir, `${name}.jpg`);
+    const file = join(f.dir, `${name}.jpg`);
     await writeFile(file, jpeg);
     const picture = await decodeGray(file);
     // The size the box reports is the JPEG's own; 1280x720 scaled to 640 wide keeps 16:9.
@@ -116,7 +114,7 @@ describe('snapshot: a still of what a real box sends, through the fleet', () => 
 
   test('while the slate shows, the still is the slate', async () => {
     const from = box.lines().length;
-    const pushed = await fleet.api('PUT', `/api/devices/${BOX}/config`, { config: { ROOMCAST_VIDEO_SOURCE: absentCamera() } });
+    const pushed = await service().api('PUT', `/api/devices/${BOX}/config`, { config: { ROOMCAST_VIDEO_SOURCE: absentCamera() } });
     assert.equal(pushed.status, 200, JSON.stringify(pushed.body));
     await box.waitFor((l) => l.msg === 'camera lost: slate on', 20_000, 'the slate on', from);
     // The absent camera fails at once on the new core, before the slate's one
@@ -136,9 +134,9 @@ describe('snapshot: a still of what a real box sends, through the fleet', () => 
   });
 
   test('an idle box has no picture and says so; the last still is still served', async () => {
-    const stop = await fleet.api<SnapshotAnswer>('POST', `/api/devices/${BOX}/commands/stop`);
+    const stop = await service().api<SnapshotAnswer>('POST', `/api/devices/${BOX}/commands/stop`);
     assert.equal(stop.body.response.ok, true);
-    await fleet.waitForDevice(BOX, (d) => d['state'] === 'idle', 10_000, 'the box idle');
+    await service().waitForDevice(BOX, (d) => d['state'] === 'idle', 10_000, 'the box idle');
     const r = await snapshot();
     assert.equal(r.status, 200);
     assert.equal(r.body.response.ok, false);
@@ -150,13 +148,16 @@ describe('snapshot: a still of what a real box sends, through the fleet', () => 
 });
 
 describe('snapshot: the box fits its still into the byte budget (a real core host)', () => {
-  let dir: string;
   let agent: DeviceAgent | null = null;
   const log = new LogLines();
+  // Registered first, so the agent's hosts stop before the fixture removes their folder.
+  after(async () => {
+    await agent?.stop();
+  });
+  const tmp = useTempDir('roomcast-snapfit-');
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'roomcast-snapfit-'));
-    const env = boxEnv(join(dir, 'box'), { ROOMCAST_VIDEO_SIZE: '1280x720', ROOMCAST_FRAMERATE: '10', ROOMCAST_VIDEO_BITRATE: '800', ROOMCAST_RECORD_DIR: join(dir, 'rec'), ROOMCAST_AUTOSTART: 'false' });
+    const env = boxEnv(join(tmp.dir, 'box'), { ROOMCAST_VIDEO_SIZE: '1280x720', ROOMCAST_FRAMERATE: '10', ROOMCAST_VIDEO_BITRATE: '800', ROOMCAST_RECORD_DIR: join(tmp.dir, 'rec'), ROOMCAST_AUTOSTART: 'false' });
     const loaded = loadConfig(env);
     if (!loaded.ok) throw loaded.error;
     agent = new DeviceAgent({ config: loaded.config, hardware: await detectHardware(hostPaths(env)), logger: log.logger });
@@ -172,11 +173,6 @@ describe('snapshot: the box fits its still into the byte budget (a real core hos
     await sleep(2000);
   });
 
-  after(async () => {
-    await agent?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-
   test('a smaller budget gets a lower quality, then a smaller picture; none that fits gets an error', async (t) => {
     const a = agent;
     assert.ok(a);
@@ -188,7 +184,7 @@ describe('snapshot: the box fits its still into the byte budget (a real core hos
       try {
         const still = await a.snapshot(budget);
         const bytes = Buffer.from(still.jpegBase64, 'base64');
-        const file = join(dir, `fit-${i}.jpg`);
+        const file = join(tmp.dir, `fit-${i}.jpg`);
         await writeFile(file, bytes);
         const picture = await decodeGray(file);
         assert.deepEqual([picture.width, picture.height], [still.width, still.height], 'the reported size is not the JPEG\'s');
