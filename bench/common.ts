@@ -34,3 +34,12 @@ export function runBench(main: () => Promise<void>): void {
     process.exit(1);
   });
 }
+
+/** gst-launch-1.0 takes a description as separate words; the renderer quotes values with spaces. */
+export function words(launch: string): string[] {
+  const out: string[] = [];
+  for (const m of launch.matchAll(/(?:[^\s"]+|"(?:[^"\\]|\\.)*")+/g)) {
+    out.push(m[0].replace(/"((?:[^"\\]|\\.)*)"/g, (_all: string, inner: string) => inner.replace(/\\(.)/g, '$1')));
+  }
+  return out;
+}

@@ -20,7 +20,7 @@ import { detectHardware } from '../device/hardware/detect.js';
 import { hostPaths } from '../device/hardware/paths.js';
 import { hasVideoTag } from '../testbed/flv.js';
 import { NginxRtmp } from '../testbed/nginx-rtmp.js';
-import { arg, benchBoxEnv, CLI, runBench, sleep } from './common.js';
+import { arg, benchBoxEnv, CLI, runBench, sleep, words } from './common.js';
 import { freePort } from '../testbed/ports.js';
 import { Managed } from '../testbed/process.js';
 import { sampleTree } from '../testbed/proc-tree.js';
@@ -40,14 +40,6 @@ interface Run {
 }
 
 
-/** gst-launch-1.0 takes a description as separate words; the renderer quotes values with spaces. */
-function words(launch: string): string[] {
-  const out: string[] = [];
-  for (const m of launch.matchAll(/(?:[^\s"]+|"(?:[^"\\]|\\.)*")+/g)) {
-    out.push(m[0].replace(/"((?:[^"\\]|\\.)*)"/g, (_all: string, inner: string) => inner.replace(/\\(.)/g, '$1')));
-  }
-  return out;
-}
 
 /**
  * The agent's pipelines for this config on a fixed port, with the URL inline:

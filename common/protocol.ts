@@ -221,6 +221,21 @@ export function outgoing<K extends TopicKind>(deviceId: DeviceId, kind: K, value
   return { topic: topicOf(deviceId, kind), payload: encodePayload(kind, value), qos: TOPICS[kind].qos, retain: TOPICS[kind].retain };
 }
 
+/** Whether a message is small enough for the other side to read it (MAX_PAYLOAD_BYTES). */
+export function payloadFits(msg: Outgoing): boolean {
+  return Buffer.byteLength(msg.payload, 'utf8') <= MAX_PAYLOAD_BYTES;
+}
+
+/**
+ * The largest JPEG a snapshot answer to this transaction can carry: its
+ * base64 (4 characters for every 3 bytes) inside the JSON response must keep
+ * the whole message within MAX_PAYLOAD_BYTES.
+ */
+export function snapshotJpegBudget(transactionId: string): number {
+  const empty = encodePayload('commandResponse', { id: transactionId, ok: true, result: { jpegBase64: '', width: 99999, height: 99999 } });
+  return Math.floor((MAX_PAYLOAD_BYTES - Buffer.byteLength(empty, 'utf8')) / 4) * 3;
+}
+
 /** The box's last will, set when it connects: the broker publishes it when the box vanishes. */
 export function lastWill(deviceId: DeviceId): Outgoing {
   return outgoing(deviceId, 'status', 'lost');

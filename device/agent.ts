@@ -13,6 +13,8 @@ import { planPipeline, type PipelinePlan } from './pipeline/plan.js';
 import { RecordingJanitor } from './recording/janitor.js';
 import { renderCore, renderSlate, renderSources } from './pipeline/render.js';
 import { planReconfigure, type ReconfigurePlan } from './reconfigure.js';
+import type { SnapshotPlan } from './pipeline/snapshot-plan.js';
+import { SnapshotError, SnapshotRequests, type Snapshot } from './snapshot-requests.js';
 import type { SourceFeed } from './pipeline/host-messages.js';
 import { applyAudioLevel, applyCoreStats, applyVideoSource, destinationEntry, initialState, mediaFlowing, withDestination, withPhase, type StreamState } from './state.js';
 
@@ -31,6 +33,8 @@ export interface AgentDeps {
 export const STOP_DEADLINE_MS = 4000;
 
 const DISK_CHECK_MS = 10_000;
+/** A still takes a frame or two; several tries at a lower quality stay well inside this. */
+const SNAPSHOT_TIMEOUT_MS = 5000;
 
 /**
  * The box agent: turns "go live" and "stop" into pipeline hosts (one core,
@@ -55,6 +59,9 @@ export class DeviceAgent {
   private failuresInARow = 0;
   /** The core's fan-out port while it runs, for relays started by a config change. */
   private fanoutPort: number | null = null;
+  /** The stills the running core can take (null: none, e.g. passthrough). */
+  private coreStills: SnapshotPlan | null = null;
+  private readonly snapshots = new SnapshotRequests();
   private config: DeviceConfig;
   private readonly nextStamp: () => string;
   private readonly now: () => Date;
@@ -195,9 +202,13 @@ export class DeviceAgent {
     this.lastSample = null;
     const host = new HostProcess({
       onMessage: (msg) => this.onHostMessage(host, msg),
-      onExit: (code, signal) => this.onHostExit(host, code, signal),
+      onExit: (code, signal) => {
+        this.snapshots.hostGone(host);
+        this.onHostExit(host, code, signal);
+      },
     });
     this.host = host;
+    this.coreStills = planned.plan.video.snapshot;
     host.start(rendered, { statsIntervalMs: this.deps.statsIntervalMs ?? 1000, sources: renderSources(planned.plan), slate: renderSlate(planned.plan) });
   }
 
@@ -219,6 +230,17 @@ export class DeviceAgent {
    */
   identify(seconds: number): void {
     this.log.warn('identify: this box was asked to show itself', { seconds });
+  }
+
+  /**
+   * A JPEG of what the box sends now (the slate while it shows), at most
+   * `maxBytes`. An idle box sends nothing, so it has no picture: the camera is
+   * not opened just for a still (a box is asked for one to check a stream).
+   */
+  snapshot(maxBytes: number): Promise<Snapshot> {
+    if (!this.wantLive || !this.host) return Promise.reject(new SnapshotError('not live: no picture'));
+    if (!this.coreStills) return Promise.reject(new SnapshotError('this box takes no snapshots: its pipeline has no raw picture (passthrough) or no JPEG encoder'));
+    return this.snapshots.ask(this.host, this.coreStills.steps, maxBytes, SNAPSHOT_TIMEOUT_MS);
   }
 
   /** Test control: the flash test pattern white or black (ROOMCAST_TEST_PATTERN=flash). */
@@ -274,6 +296,9 @@ export class DeviceAgent {
       case 'error':
         this.log.error('pipeline error', { element: msg.element, message: msg.message });
         this.setPhase('error', `${msg.element}: ${msg.message}`);
+        break;
+      case 'snapshot':
+        this.snapshots.answer(msg);
         break;
       case 'stopped':
         this.log.info('pipeline stopped', { flushed: msg.flushed });

@@ -144,6 +144,7 @@ export class DestinationRelay {
       case 'segment-closed':
       case 'audio-level':
       case 'source':
+      case 'snapshot':
       case 'stopped':
         break;
     }

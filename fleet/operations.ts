@@ -6,6 +6,7 @@ import { hashMosquittoPassword, newBoxPassword, verifyMosquittoPassword } from '
 import { deviceView, type DeviceView } from './device-view.js';
 import { badRequest, conflict, forbidden, notFound } from './http/errors.js';
 import type { FleetLink } from './mqtt-link.js';
+import { stillFromResult, type LatestSnapshots, type StoredSnapshot } from './snapshots.js';
 import type { FleetStore, HealthSample } from './store/types.js';
 import type { Token } from './tokens.js';
 
@@ -22,6 +23,8 @@ export interface OperationsDeps {
   boxMqttUrl: () => string;
   /** A change made here (not reported by the box): open dashboards are told. */
   onChanged?: (id: DeviceId) => void;
+  /** Each box's latest still, from its last snapshot answer. */
+  snapshots: LatestSnapshots;
 }
 
 export interface Enrolment {
@@ -130,7 +133,22 @@ export class FleetOperations {
     const timeoutMs = this.deps.config.commandTimeoutMs;
     const outcome = await this.deps.link.command(device.id, checked.value.name, checked.value.args, timeoutMs);
     if (outcome.kind === 'timeout') return { status: 504, body: { error: `box ${device.id} did not answer within ${timeoutMs} ms` } };
+    if (checked.value.name === 'snapshot' && outcome.response.ok) this.keepSnapshot(device.id, outcome.response.result);
     return { status: 200, body: { response: outcome.response } };
+  }
+
+  private keepSnapshot(id: DeviceId, result: Extract<CommandResponse, { ok: true }>['result']): void {
+    const still = stillFromResult(result, new Date());
+    if (still) this.deps.snapshots.put(id, still);
+    else this.log.warn('a snapshot answer held no JPEG; not kept', { deviceId: id });
+  }
+
+  /** The box's latest still (taken by the snapshot command). */
+  async snapshot(rawId: string): Promise<StoredSnapshot> {
+    const { id } = await this.device(rawId);
+    const still = this.deps.snapshots.get(id);
+    if (!still) throw notFound(`no snapshot of box ${id} yet: POST /api/devices/${id}/commands/snapshot takes one`);
+    return still;
   }
 
   async health(rawId: string, query: URLSearchParams): Promise<{ samples: HealthSample[] }> {
@@ -153,6 +171,7 @@ export class FleetOperations {
     // its last will (it treats it as disconnecting): nothing else would say it is gone.
     await this.deps.store.recordStatus(id, 'offline', new Date().toISOString());
     await this.deps.link.clearRetained(id);
+    this.deps.snapshots.forget(id);
     this.log.warn('box revoked', { deviceId: id });
     this.deps.onChanged?.(id);
     return this.get(id);

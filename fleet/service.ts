@@ -4,6 +4,7 @@ import { startBroker, type FleetBroker } from './broker/start-broker.js';
 import type { FleetConfig } from './config.js';
 import { FleetLink } from './mqtt-link.js';
 import { FleetOperations } from './operations.js';
+import { LatestSnapshots } from './snapshots.js';
 import { openStore } from './store/open-store.js';
 import type { FleetStore } from './store/types.js';
 import { Token } from './tokens.js';
@@ -71,7 +72,7 @@ export class FleetService {
 
     // Known once the HTTP port is (the default public URL names it); enrolment is served only after.
     let boxMqttUrl = '';
-    ops = new FleetOperations({ store, link, broker: broker.control, boxCa: broker.boxCa, config, logger, enrollment, boxMqttUrl: () => boxMqttUrl, onChanged: (id) => events.changed(id) });
+    ops = new FleetOperations({ store, link, broker: broker.control, boxCa: broker.boxCa, config, logger, enrollment, boxMqttUrl: () => boxMqttUrl, snapshots: new LatestSnapshots(), onChanged: (id) => events.changed(id) });
     this.ops = ops;
     const auth = await Auth.create({ admin, store, limiter: new LoginLimiter(), secureCookies: config.publicUrl?.startsWith('https:') ?? false });
     this.http = new HttpServer(buildApi(ops, auth, events), logger.child('http'));

@@ -109,3 +109,39 @@ export function avOffsets(flashes: number[], beepTimes: number[]): { at: number;
   }
   return out;
 }
+
+export interface GrayPicture {
+  width: number;
+  height: number;
+  /** One luma byte per pixel, row by row (full range, as JPEG carries it). */
+  pixels: Buffer;
+}
+
+/** A still image decoded by ffmpeg to 8-bit luma; throws when ffmpeg cannot decode it. */
+export async function decodeGray(file: string): Promise<GrayPicture> {
+  const probe = await run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file], { timeout: 60_000 });
+  const [width, height] = probe.stdout.trim().split(',').map(Number);
+  if (!width || !height) throw new Error(`ffprobe found no picture in ${file}`);
+  const { stdout } = await run('ffmpeg', ['-nostdin', '-v', 'error', '-xerror', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 });
+  if (stdout.byteLength !== width * height) throw new Error(`decoded ${stdout.byteLength} bytes, not ${width}x${height}`);
+  return { width, height, pixels: stdout };
+}
+
+/**
+ * The mean luma of `bands` equal vertical stripes over the rows from
+ * `fromRow` to `toRow` (fractions of the height), leaving out a fifth of each
+ * stripe at either edge where bars blur into each other.
+ */
+export function bandMeans(p: GrayPicture, bands: number, fromRow: number, toRow: number): number[] {
+  const out: number[] = [];
+  const y0 = Math.floor(p.height * fromRow);
+  const y1 = Math.floor(p.height * toRow);
+  for (let b = 0; b < bands; b++) {
+    const x0 = Math.floor(((b + 0.2) * p.width) / bands);
+    const x1 = Math.floor(((b + 0.8) * p.width) / bands);
+    let sum = 0;
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += p.pixels[y * p.width + x] ?? 0;
+    out.push(sum / ((y1 - y0) * (x1 - x0)));
+  }
+  return out;
+}

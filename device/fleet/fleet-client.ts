@@ -8,6 +8,8 @@ import {
   lastWill,
   outgoing,
   parseTopic,
+  payloadFits,
+  snapshotJpegBudget,
   transactionIdOf,
   type CommandRequest,
   type CommandResponse,
@@ -21,6 +23,7 @@ import { registerSecret } from '../../common/secret.js';
 import { backoffDelay } from '../backoff.js';
 import { brokerProblem } from './broker-error.js';
 import type { ReconfigurePlan } from '../reconfigure.js';
+import type { Snapshot } from '../snapshot-requests.js';
 import type { StreamState } from '../state.js';
 import { saveApplied, type AppliedConfig } from './applied-config.js';
 import { loadCredentials, saveCredentials, type FleetCredentials } from './credentials-file.js';
@@ -37,6 +40,8 @@ export interface BoxControl {
   restartCore(): Promise<void>;
   reconfigure(config: DeviceConfig): Promise<ReconfigurePlan>;
   identify(seconds: number): void;
+  /** A JPEG of what the box sends, at most `maxBytes`; rejects with the reason there is none. */
+  snapshot(maxBytes: number): Promise<Snapshot>;
 }
 
 export interface FleetClientDeps {
@@ -286,9 +291,11 @@ export class FleetClient {
           response = { id: req.id, ok: true, result: { seconds } };
           break;
         }
-        case 'snapshot':
-          response = { id: req.id, ok: false, error: 'snapshot is not available in this release' };
+        case 'snapshot': {
+          const still = await agent.snapshot(snapshotJpegBudget(req.id));
+          response = { id: req.id, ok: true, result: { jpegBase64: still.jpegBase64, width: still.width, height: still.height } };
           break;
+        }
       }
     } catch (err) {
       response = { id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) };
@@ -298,7 +305,10 @@ export class FleetClient {
 
   private async respond(response: CommandResponse): Promise<void> {
     if (!this.deviceId) return;
-    await this.publish(outgoing(this.deviceId, 'commandResponse', response)).catch((err: unknown) => this.log.warn('fleet: answering a command failed', { error: err instanceof Error ? err.message : String(err) }));
+    let msg = outgoing(this.deviceId, 'commandResponse', response);
+    // The fleet would refuse it unread and time out: say why instead.
+    if (!payloadFits(msg)) msg = outgoing(this.deviceId, 'commandResponse', { id: response.id, ok: false, error: `the answer would be ${Buffer.byteLength(msg.payload)} bytes, more than one message may carry` });
+    await this.publish(msg).catch((err: unknown) => this.log.warn('fleet: answering a command failed', { error: err instanceof Error ? err.message : String(err) }));
   }
 
   /** The agent's state changed: report it when something a person would see changed. */

@@ -11,7 +11,7 @@ const run = promisify(execFile);
 export const KNOWN_ELEMENTS = [
   'x264enc', 'v4l2h264enc', 'libcamerasrc', 'v4l2src', 'alsasrc', 'jpegdec', 'voaacenc', 'audiomixer', 'level',
   'h264parse', 'aacparse', 'flvmux', 'flvdemux', 'tcpserversink', 'tcpclientsrc', 'rtmp2sink', 'splitmuxsink', 'mpegtsmux',
-  'intervideosrc', 'intervideosink', 'interaudiosrc', 'interaudiosink', 'textoverlay',
+  'intervideosrc', 'intervideosink', 'interaudiosrc', 'interaudiosink', 'textoverlay', 'jpegenc', 'appsink',
 ] as const;
 
 /**
@@ -43,6 +43,8 @@ export const PLUGIN_FILE: Record<(typeof KNOWN_ELEMENTS)[number], string> = {
   interaudiosrc: 'libgstinter.so',
   interaudiosink: 'libgstinter.so',
   textoverlay: 'libgstpango.so',
+  jpegenc: 'libgstjpeg.so',
+  appsink: 'libgstapp.so',
 };
 
 /** Where GStreamer looks for plugins: the environment's paths, then the distribution's. */

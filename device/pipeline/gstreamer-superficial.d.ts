@@ -10,6 +10,14 @@ declare module 'gstreamer-superficial' {
   }
   /** GObject properties by name; 64-bit integers and structures read back as strings. */
   export type GstElement = Record<string, unknown>;
+  /**
+   * An appsink as the binding gives it: pull() waits (on a libuv worker) for
+   * the next sample and calls back with its bytes and its caps' first
+   * structure as an object, or null bytes at EOS or when the pipeline stops.
+   */
+  export interface AppSink {
+    pull(callback: (buf: Buffer | null, caps: Record<string, unknown>) => void): void;
+  }
   export class Pipeline {
     constructor(launch: string);
     play(): void;

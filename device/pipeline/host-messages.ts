@@ -1,4 +1,5 @@
 import type { RenderedPipeline, SourcePipeline } from './render.js';
+import type { SnapshotStep } from './snapshot-plan.js';
 
 /** What a source pipeline feeds the core: the camera's picture or the microphone's sound. */
 export type SourceFeed = 'video' | 'audio';
@@ -14,6 +15,8 @@ export type ToHost =
   | { type: 'inject-fault'; feed: SourceFeed }
   /** Test control: the flash test pattern white or black, for timing a frame to the ingest. */
   | { type: 'test-flash'; on: boolean }
+  /** A still of what the core sends: the steps are tried in order until the JPEG is at most maxBytes. */
+  | { type: 'snapshot'; id: number; steps: SnapshotStep[]; maxBytes: number }
   /** Send EOS, let the recorder finalise and the RTMP sessions close, then exit. */
   | { type: 'stop'; deadlineMs: number };
 
@@ -25,6 +28,8 @@ export interface HostStats {
   /** Of those, bytes the server has not acknowledged yet (null in the core). */
   unackedBytes: number | null;
 }
+
+export type SnapshotOutcome = { ok: true; jpegBase64: string; width: number; height: number } | { ok: false; error: string };
 
 export type FromHost =
   | { type: 'playing' }
@@ -40,5 +45,7 @@ export type FromHost =
   | { type: 'warning'; element: string; message: string }
   /** The pipeline failed; the host exits after sending this. */
   | { type: 'error'; element: string; message: string }
+  /** The answer to a snapshot request, with the same id. */
+  | ({ type: 'snapshot'; id: number } & SnapshotOutcome)
   /** Stopped cleanly: everything was flushed. */
   | { type: 'stopped'; flushed: boolean };

@@ -7,8 +7,9 @@ const HOST_SCRIPT = fileURLToPath(new URL('./host.js', import.meta.url));
 
 function forkHost(): ChildProcess {
   // Each GStreamer bus poll holds a libuv worker thread, and a core host polls
-  // up to four pipelines (core, camera, microphone, and one being rebuilt):
-  // the default pool of 4 would leave none for file system calls.
+  // up to four pipelines (core, camera, microphone, and one being rebuilt) and
+  // pulls stills from one appsink once asked for a snapshot: the default pool
+  // of 4 would leave none for file system calls.
   const env = { ...process.env, UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '8' };
   const child = fork(HOST_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true, serialization: 'json', env });
   child.on('error', () => undefined); // an IPC write to a dying child; 'exit' reports it

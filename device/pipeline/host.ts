@@ -10,8 +10,11 @@ import type { BusMessage, Pipeline } from 'gstreamer-superficial';
 import { parseDbList, parseGstStructure } from './gst-structure.js';
 import { armKillSwitch } from './kill-switch.js';
 import { unackedBytes } from './socket-queue.js';
-import type { FromHost, HostStats, SourceFeed, ToHost } from './host-messages.js';
+import type { FromHost, HostStats, SnapshotOutcome, SourceFeed, ToHost } from './host-messages.js';
 import type { RenderedPipeline, SourcePipeline } from './render.js';
+import { SnapshotBranch } from './snapshot-branch.js';
+import { fitSnapshot } from './snapshot-fit.js';
+import type { SnapshotStep } from './snapshot-plan.js';
 import { SourceRunner } from './source-runner.js';
 
 // The package's entry point is the .node addon itself, which only require() loads.
@@ -38,6 +41,12 @@ let runners: SourceRunner[] = [];
 let slatePipeline: Pipeline | null = null;
 let pendingSources: { sources: SourcePipeline[]; slate: string | null } | null = null;
 let cameraFrames: { in: number; dropped: number } | null = null;
+let playing = false;
+let stills: SnapshotBranch | null = null;
+/** Snapshot requests run one at a time: they share the branch. */
+let snapshotQueue: Promise<void> = Promise.resolve();
+/** A frame comes every 1/framerate s; this allows for a busy CPU (and a 1 fps test pattern). */
+const STILL_TIMEOUT_MS = 2000;
 
 async function collectStats(): Promise<HostStats> {
   const p = pipeline;
@@ -80,6 +89,7 @@ function onBus(msg: BusMessage): void {
     case 'state-changed':
       // Enums arrive as their C names.
       if (pipeline && msg._src_element_name.startsWith('pipeline') && msg['new-state'] === 'GST_STATE_PLAYING') {
+        playing = true;
         send({ type: 'playing' });
         startSources();
         const fanout = rendered?.names.fanout ? pipeline.findChild(rendered.names.fanout) : undefined;
@@ -173,6 +183,19 @@ function start(p: RenderedPipeline, statsIntervalMs: number, port: number, sourc
   }, statsIntervalMs);
 }
 
+async function takeSnapshot(steps: SnapshotStep[], maxBytes: number): Promise<SnapshotOutcome> {
+  if (!pipeline || !rendered?.names.snapshot || !steps[0]) return { ok: false, error: 'this pipeline takes no snapshots' };
+  if (!playing || stopping) return { ok: false, error: 'not live: no picture yet' };
+  stills ??= new SnapshotBranch(pipeline, steps[0]);
+  const branch = stills;
+  try {
+    const fit = await fitSnapshot(steps, maxBytes, (step) => branch.take(step, STILL_TIMEOUT_MS));
+    return fit.ok ? { ok: true, jpegBase64: fit.still.jpeg.toString('base64'), width: fit.still.width, height: fit.still.height } : fit;
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 /** Past the stop deadline, a host that has not exited is stuck: it kills itself. */
 const KILL_SWITCH_GRACE_MS = 2000;
 
@@ -229,6 +252,11 @@ process.on('message', (msg: ToHost) => {
     case 'test-flash':
       if (!runners.some((r) => r.setFlash(msg.on))) send({ type: 'warning', element: 'host', message: 'no test pattern to flash' });
       break;
+    case 'snapshot': {
+      const { id, steps, maxBytes } = msg;
+      snapshotQueue = snapshotQueue.then(async () => send({ type: 'snapshot', id, ...(await takeSnapshot(steps, maxBytes)) }));
+      break;
+    }
     case 'stop':
       stop(msg.deadlineMs);
       break;

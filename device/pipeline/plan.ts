@@ -1,6 +1,7 @@
 import type { DeviceConfig } from '../../common/config/schema.js';
 import type { Destination } from '../../common/destination.js';
 import type { Camera, CameraFormat, Hardware } from '../hardware/types.js';
+import { snapshotSteps, type SnapshotPlan } from './snapshot-plan.js';
 
 /**
  * A typed description of one streaming session: what is captured, how it
@@ -38,6 +39,8 @@ export interface PipelinePlan {
      */
     raw: { format: 'I420' | 'NV12'; colorimetry: string };
     slate: SlatePlan | null;
+    /** Stills for the `snapshot` command, taken from the raw picture the encoder gets (the slate too). */
+    snapshot: SnapshotPlan | null;
     width: number;
     height: number;
     framerate: number;
@@ -157,6 +160,8 @@ const PACKAGE_OF: Record<string, string> = {
   interaudiosrc: 'gstreamer1.0-plugins-bad',
   interaudiosink: 'gstreamer1.0-plugins-bad',
   textoverlay: 'gstreamer1.0-plugins-base',
+  jpegenc: 'gstreamer1.0-plugins-good',
+  appsink: 'gstreamer1.0-plugins-base',
   audiomixer: 'gstreamer1.0-plugins-base',
   level: 'gstreamer1.0-plugins-good',
   voaacenc: 'gstreamer1.0-plugins-bad',
@@ -164,6 +169,9 @@ const PACKAGE_OF: Record<string, string> = {
   rtmp2sink: 'gstreamer1.0-plugins-bad',
   mpegtsmux: 'gstreamer1.0-plugins-bad',
 };
+
+/** What the snapshot branch needs besides GStreamer's core and video elements. */
+const SNAPSHOT_ELEMENTS = ['jpegenc', 'appsink'];
 
 /**
  * The elements the parts of a plan render to (besides the core ones every
@@ -223,6 +231,25 @@ function rawFormat(input: VideoInput): PipelinePlan['video']['raw'] {
   }
 }
 
+/**
+ * Stills come from the raw video before the encoder, so they show what is
+ * sent, slate included. Passthrough has no raw video in the pipeline (decoding
+ * the camera's H.264 all the time for a rare still would cost the most); a
+ * missing JPEG encoder costs the stills, never the stream.
+ */
+function planSnapshot(encoder: VideoEncoder, size: { width: number; height: number }, hw: Hardware, choices: string[]): SnapshotPlan | null {
+  if (encoder === 'passthrough') {
+    choices.push('snapshot: not available with passthrough (no raw picture in the pipeline)');
+    return null;
+  }
+  const missing = SNAPSHOT_ELEMENTS.filter((e) => !hw.elements.has(e));
+  if (missing.length > 0) {
+    choices.push(`snapshot: not available, ${missing.join(' and ')} not installed (${missing.map((e) => PACKAGE_OF[e] ?? 'unknown').join(', ')})`);
+    return null;
+  }
+  return { steps: snapshotSteps(size.width, size.height) };
+}
+
 /** Pure: config + detected hardware -> a plan, or every reason there cannot be one. */
 export function planPipeline(config: DeviceConfig, hw: Hardware, ctx: PlanContext): PlanResult {
   const choices: string[] = [];
@@ -250,6 +277,7 @@ export function planPipeline(config: DeviceConfig, hw: Hardware, ctx: PlanContex
       encoder,
       raw: rawFormat(input),
       slate: encoder === 'passthrough' ? null : { roomName: config.roomName, message: config.slateMessage, image: config.slateImage },
+      snapshot: planSnapshot(encoder, config.videoSize, hw, choices),
       width: config.videoSize.width,
       height: config.videoSize.height,
       framerate: config.framerate,

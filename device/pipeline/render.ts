@@ -1,5 +1,6 @@
 import type { Destination } from '../../common/destination.js';
 import type { AudioInput, PipelinePlan, VideoInput } from './plan.js';
+import type { SnapshotStep } from './snapshot-plan.js';
 
 /**
  * The only place that writes GStreamer launch syntax. A session is two kinds
@@ -27,6 +28,8 @@ export interface RenderedPipeline {
     recorder: string | null;
     /** The core's input-selector between the camera (sink_0) and the slate (sink_1). */
     selector: string | null;
+    /** The core's still branch, when planned: what the host opens, resizes, sets the quality of and pulls from. */
+    snapshot: typeof SNAPSHOT_NAMES | null;
   };
 }
 
@@ -69,6 +72,38 @@ export const SOURCE_NAMES = {
   /** The test pattern's videotestsrc; with the flash pattern, a benchmark turns it white to time a frame to the ingest. */
   testVideo: 'vtest',
 } as const;
+
+/** The elements of the core's still branch (snapshot). */
+export const SNAPSHOT_NAMES = { tee: 'rawtee', valve: 'snapvalve', size: 'snapsize', encoder: 'snapenc', sink: 'snapsink' } as const;
+
+/** The caps the still branch scales to; the host sets them again for a smaller try. */
+export function snapshotCaps(step: SnapshotStep): string {
+  return caps('video/x-raw', { format: 'I420', width: step.width, height: step.height, 'pixel-aspect-ratio': '1/1' });
+}
+
+/**
+ * The still branch, off the raw video the encoder gets (so the slate when it
+ * shows). The valve is shut but for the frame the host asks for: while shut it
+ * drops each frame in the tee's own thread, so the idle branch costs a
+ * function call per frame; scaling and JPEG happen only for a still. It lets
+ * the caps through (forward-sticky-events) so the branch is negotiated before
+ * the first still. The queue takes the work off the encoder's thread when
+ * open; the appsink neither waits for a preroll (async=false: a shut branch
+ * would hold the pipeline out of PLAYING) nor keeps more than one still.
+ */
+function snapshotBranch(first: SnapshotStep): string {
+  const n = SNAPSHOT_NAMES;
+  return chain([
+    `${n.tee}.`,
+    el('valve', { name: n.valve, drop: true, 'drop-mode': 'forward-sticky-events' }),
+    el('queue', { leaky: 'downstream', 'max-size-buffers': 1, 'max-size-bytes': 0, 'max-size-time': 0 }),
+    el('videoscale'),
+    el('videoconvert'),
+    el('capsfilter', { name: n.size, caps: snapshotCaps(first) }),
+    el('jpegenc', { name: n.encoder, quality: first.quality }),
+    el('appsink', { name: n.sink, 'max-buffers': 1, drop: true, sync: false, async: false, 'enable-last-sample': false }),
+  ]);
+}
 
 /**
  * The inter channels that carry raw video and audio from the source
@@ -296,6 +331,7 @@ export function renderCore(plan: PipelinePlan, opts: { fanoutPort?: number } = {
   const branches: string[] = [];
   const encoded = [...videoEncode(v), el('h264parse', { 'config-interval': -1 }), el('tee', { name: 'vtee', 'allow-not-linked': true })];
   let selector: string | null = null;
+  let snapshot: RenderedPipeline['names']['snapshot'] = null;
   if (v.encoder === 'passthrough') {
     branches.push(chain([...videoCapture(v.input, v, plan.testPattern), ...encoded]));
   } else {
@@ -305,7 +341,13 @@ export function renderCore(plan: PipelinePlan, opts: { fanoutPort?: number } = {
     selector = 'slatesel';
     branches.push(chain([el('intervideosrc', { channel: CHANNELS.camera, timeout: CAMERA_HOLD_NS }), rawCaps(v), `${selector}.sink_0`]));
     branches.push(chain([el('intervideosrc', { channel: CHANNELS.slate, timeout: 3600 * 1_000_000_000 }), rawCaps(v), `${selector}.sink_1`]));
-    branches.push(chain([el('input-selector', { name: selector }), ...encoded]));
+    const firstStill = v.snapshot?.steps[0];
+    const raw = firstStill ? [el('tee', { name: SNAPSHOT_NAMES.tee, 'allow-not-linked': true })] : [];
+    branches.push(chain([el('input-selector', { name: selector }), ...raw, ...encoded]));
+    if (firstStill) {
+      snapshot = SNAPSHOT_NAMES;
+      branches.push(snapshotBranch(firstStill));
+    }
   }
   branches.push(chain([...audioEncode(plan), el('tee', { name: 'atee', 'allow-not-linked': true })]));
 
@@ -361,7 +403,7 @@ export function renderCore(plan: PipelinePlan, opts: { fanoutPort?: number } = {
   return {
     launch: branches.join('  '),
     secretProperties: {},
-    names: { fanout, rtmpSink: null, recorder, selector },
+    names: { fanout, rtmpSink: null, recorder, selector, snapshot },
   };
 }
 
@@ -381,5 +423,5 @@ export function renderDestination(d: Destination, fanoutPort: number, opts: { in
     chain(['demux.video', queue, el('h264parse'), 'mux.video']),
     chain(['demux.audio', queue, el('aacparse'), 'mux.audio']),
   ].join('  ');
-  return { launch, secretProperties: { [sink]: { location: d.url } }, names: { fanout: null, rtmpSink: sink, recorder: null, selector: null } };
+  return { launch, secretProperties: { [sink]: { location: d.url } }, names: { fanout: null, rtmpSink: sink, recorder: null, selector: null, snapshot: null } };
 }

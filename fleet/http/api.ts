@@ -40,6 +40,14 @@ export function buildApi(ops: FleetOperations, auth: Auth, events: DeviceEvents)
     .add('PUT', '/api/devices/:id/name', admin(async (req) => ({ body: await ops.rename(param(req, 'id'), req.body) })))
     .add('PUT', '/api/devices/:id/config', admin(async (req) => ({ body: await ops.putConfig(param(req, 'id'), req.body) })))
     .add('POST', '/api/devices/:id/commands/:name', admin(async (req) => ops.command(param(req, 'id'), param(req, 'name'), req.body)))
+    .add(
+      'GET',
+      '/api/devices/:id/snapshot.jpg',
+      admin(async (req) => {
+        const still = await ops.snapshot(param(req, 'id'));
+        return { body: still.jpeg, headers: { 'content-type': 'image/jpeg', 'last-modified': still.at.toUTCString() } };
+      }),
+    )
     .add('GET', '/api/devices/:id/health', admin(async (req) => ({ body: await ops.health(param(req, 'id'), req.query) })))
     .add('POST', '/api/devices/:id/revoke', admin(async (req) => ({ body: await ops.revoke(param(req, 'id')) })))
     .add('POST', '/api/enrollment-token', admin(async () => ({ body: await ops.rotateEnrollmentToken() })));

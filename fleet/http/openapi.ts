@@ -69,7 +69,17 @@ export const OPENAPI = {
       },
       CommandResponse: {
         type: 'object',
-        properties: { response: { type: 'object', properties: { id: { type: 'string' }, ok: { type: 'boolean' }, result: { type: 'object' }, error: { type: 'string' } } } },
+        properties: {
+          response: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              ok: { type: 'boolean' },
+              result: { type: 'object', description: 'snapshot: { jpegBase64, width, height }, the JPEG also kept for GET /api/devices/{id}/snapshot.jpg' },
+              error: { type: 'string' },
+            },
+          },
+        },
       },
       Enrolment: {
         type: 'object',
@@ -118,6 +128,14 @@ export const OPENAPI = {
         parameters: [id, { name: 'name', in: 'path', required: true, schema: { enum: COMMAND_NAMES } }],
         requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { args: { type: 'object' } } } } } },
         responses: { '200': json('CommandResponse', 'The box answered (ok true or false)'), '400': error('Unknown command or bad arguments'), '409': error('The box is not online'), '504': error('No answer within ROOMCAST_FLEET_COMMAND_TIMEOUT_MS'), ...common },
+      },
+    },
+    '/api/devices/{id}/snapshot.jpg': {
+      get: {
+        summary: 'The box\'s latest still',
+        description: 'The JPEG of the last successful snapshot command this fleet service sent the box (at most 640 pixels wide, what the box was sending: the slate while it showed). Kept in memory: none after a restart or a revocation.',
+        parameters: [id],
+        responses: { '200': { description: 'The JPEG; Last-Modified says when it arrived', content: { 'image/jpeg': { schema: { type: 'string', contentMediaType: 'image/jpeg' } } } }, ...common, '404': error('No such box, or no snapshot of it yet') },
       },
     },
     '/api/devices/{id}/health': {

@@ -210,6 +210,30 @@ describe('numbers, destinations and recorder', () => {
   });
 });
 
+describe('snapshot', () => {
+  it('takes stills off the raw picture: 640 wide at most, quality first, then half size', () => {
+    const p = plan({ ROOMCAST_VIDEO_SIZE: '1920x1080' }, pi4());
+    assert.deepEqual(p.video.snapshot?.steps[0], { width: 640, height: 360, quality: 85 });
+    assert.deepEqual(p.video.snapshot?.steps.at(-1), { width: 320, height: 180, quality: 30 });
+  });
+
+  it('follows the picture\'s own size and aspect', () => {
+    assert.deepEqual(plan({ ROOMCAST_VIDEO_SIZE: '640x480' }, pi4()).video.snapshot?.steps[0], { width: 640, height: 480, quality: 85 });
+  });
+
+  it('is not planned with passthrough, and says why', () => {
+    const p = plan({ ROOMCAST_ENCODER: 'passthrough' }, pi4({ cameras: [C920_H264] }));
+    assert.equal(p.video.snapshot, null);
+    assert.ok(p.choices.some((c) => /snapshot: not available with passthrough/.test(c)), p.choices.join('\n'));
+  });
+
+  it('a missing JPEG encoder costs the stills, not the stream, and names the package', () => {
+    const p = plan({}, pi4({ elements: elementsWithout('jpegenc') }));
+    assert.equal(p.video.snapshot, null);
+    assert.ok(p.choices.some((c) => /snapshot: not available, jpegenc not installed \(gstreamer1\.0-plugins-good\)/.test(c)), p.choices.join('\n'));
+  });
+});
+
 describe('missing elements and several errors', () => {
   for (const el of ['voaacenc', 'rtmp2sink', 'flvmux', 'flvdemux', 'tcpserversink', 'tcpclientsrc', 'splitmuxsink', 'mpegtsmux']) {
     it(`a missing ${el} is an error naming it (when recording and streaming)`, () => {

@@ -24,7 +24,9 @@ import {
   outgoing,
   parseDeviceId,
   parseTopic,
+  payloadFits,
   shouldApply,
+  snapshotJpegBudget,
   topicOf,
   transactionIdOf,
   type DeviceId,
@@ -568,6 +570,31 @@ describe('command responses', () => {
   it('results are flat: strings, numbers, booleans and null', () => {
     assert.match(refused('commandResponse', { id: 't-1', ok: true, result: { nested: { a: 1 } } }), /response\.result\.nested must be a string, number, true, false or null, not an object/);
     assert.match(refused('commandResponse', { id: 't-1', ok: true, result: [1] }), /response\.result must be an object/);
+  });
+});
+
+describe('snapshot answers', () => {
+  const ME_ = 'box-1' as DeviceId;
+  // The budget allows for sizes of up to 5 digits; a real still's are smaller, which only leaves room.
+  const answer = (id: string, jpegBytes: number, size = 99999) => outgoing(ME_, 'commandResponse', { id, ok: true, result: { jpegBase64: Buffer.alloc(jpegBytes, 0xa5).toString('base64'), width: size, height: size } });
+
+  for (const id of ['t', 'x'.repeat(64), '0b6f7c1e-5d2a-4e8b-9c3f-1a2b3c4d5e6f']) {
+    it(`a JPEG of the budget fits with its envelope, 3 bytes more does not (id of ${id.length})`, () => {
+      const budget = snapshotJpegBudget(id);
+      assert.ok(budget > 48_000 && budget < MAX_PAYLOAD_BYTES * 0.75, String(budget));
+      const fits = answer(id, budget);
+      assert.ok(payloadFits(fits));
+      assert.equal(decodePayload('commandResponse', fits.payload).ok, true);
+      assert.ok(payloadFits(answer(id, budget, 640)));
+      // Base64 grows in steps of 3 bytes: the budget is the last step that fits.
+      const over = answer(id, budget + 3);
+      assert.equal(payloadFits(over), false);
+      assert.equal(decodePayload('commandResponse', over.payload).ok, false);
+    });
+  }
+
+  it('a longer transaction id leaves less room for the JPEG', () => {
+    assert.ok(snapshotJpegBudget('x'.repeat(64)) < snapshotJpegBudget('t'));
   });
 });
 

@@ -37,6 +37,7 @@ function makePlan(over: PlanOverrides = {}): PipelinePlan {
       encoder: 'x264',
       raw: { format: 'I420', colorimetry: 'bt601' },
       slate: { roomName: 'Main hall', message: "We'll be right back", image: null },
+      snapshot: null,
       width: 1280,
       height: 720,
       framerate: 30,
@@ -70,6 +71,13 @@ function all(branches: LaunchElement[][], factory: string): LaunchElement[] {
 function only(branches: LaunchElement[][], factory: string): Record<string, string> {
   const found = all(branches, factory);
   assert.equal(found.length, 1, `${found.length} ${factory} elements`);
+  return found[0]?.props ?? {};
+}
+
+/** The properties of the element called `name`. */
+function named(branches: LaunchElement[][], name: string): Record<string, string> {
+  const found = branches.flat().filter((e) => e.props['name'] === name);
+  assert.equal(found.length, 1, `${found.length} elements named ${name}`);
   return found[0]?.props ?? {};
 }
 
@@ -317,7 +325,43 @@ describe('core: fan-out to the destinations', () => {
     const r = core({ destinations: [], recorder: { dir: '/data', segmentSeconds: 60, filePrefix: 'roomcast-x' } });
     for (const absent of ['tcpserversink', 'flvmux', 'flv.', 'rtmp2sink']) assert.ok(!r.launch.includes(absent), absent);
     assert.deepEqual(r.secretProperties, {});
-    assert.deepEqual(r.names, { fanout: null, rtmpSink: null, recorder: 'rec', selector: 'slatesel' });
+    assert.deepEqual(r.names, { fanout: null, rtmpSink: null, recorder: 'rec', selector: 'slatesel', snapshot: null });
+  });
+});
+
+describe('core: snapshot branch', () => {
+  const STILLS = { steps: [{ width: 640, height: 360, quality: 85 }, { width: 320, height: 180, quality: 30 }] };
+
+  it('tees the raw picture after the slate selector, before the encoder', () => {
+    const b = launchOf({ video: { snapshot: STILLS } });
+    assert.deepEqual(branch(b, 'input-selector').slice(0, 3), ['input-selector', 'tee', 'x264enc']);
+    assert.equal(named(b, 'rawtee')['allow-not-linked'], 'true');
+  });
+
+  it('is shut by a valve before any work, and scales to the first step\'s size and quality', () => {
+    const r = core({ video: { snapshot: STILLS } });
+    const b = parseLaunch(r.launch);
+    assert.deepEqual(branch(b, 'rawtee.'), ['rawtee.', 'valve', 'queue', 'videoscale', 'videoconvert', 'capsfilter', 'jpegenc', 'appsink']);
+    const valve = only(b, 'valve');
+    assert.equal(valve['drop'], 'true');
+    assert.equal(valve['drop-mode'], 'forward-sticky-events');
+    const queue = b.find((x) => x[0]?.factory === 'rawtee.')?.[2]?.props ?? {};
+    assert.equal(queue['leaky'], 'downstream');
+    assert.equal(queue['max-size-buffers'], '1');
+    assert.equal(unquote(named(b, 'snapsize')['caps'] ?? ''), 'video/x-raw,format=I420,width=640,height=360,pixel-aspect-ratio=1/1');
+    assert.equal(only(b, 'jpegenc')['quality'], '85');
+    const sink = only(b, 'appsink');
+    // A shut branch must not hold the pipeline out of PLAYING, nor keep stills piling up.
+    assert.equal(sink['async'], 'false');
+    assert.equal(sink['max-buffers'], '1');
+    assert.equal(sink['drop'], 'true');
+    assert.deepEqual(r.names.snapshot, { tee: 'rawtee', valve: 'snapvalve', size: 'snapsize', encoder: 'snapenc', sink: 'snapsink' });
+  });
+
+  it('is left out when not planned: no tee, no valve, no names', () => {
+    const r = core();
+    for (const absent of ['valve', 'jpegenc', 'appsink', 'rawtee']) assert.ok(!r.launch.includes(absent), absent);
+    assert.equal(r.names.snapshot, null);
   });
 });
 
@@ -385,7 +429,7 @@ describe('relay (renderDestination)', () => {
     assert.equal(sink['sync'], 'false');
     assert.equal(sink['async-connect'], 'true');
     assert.equal(sink['name'], 'rtmp');
-    assert.deepEqual(r.names, { fanout: null, rtmpSink: 'rtmp', recorder: null, selector: null });
+    assert.deepEqual(r.names, { fanout: null, rtmpSink: 'rtmp', recorder: null, selector: null, snapshot: null });
   });
 
   for (const d of THREE) {
