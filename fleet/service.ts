@@ -7,6 +7,10 @@ import { FleetOperations } from './operations.js';
 import { openStore } from './store/open-store.js';
 import type { FleetStore } from './store/types.js';
 import { Token } from './tokens.js';
+import { registerSecret } from '../common/secret.js';
+import { BalenaOperations } from './balena/balena-operations.js';
+import { RolloutExecutor } from './balena/rollout-executor.js';
+import { SdkFleet } from './balena/sdk-fleet.js';
 import { buildApi } from './http/api.js';
 import { HttpServer } from './http/server.js';
 
@@ -40,6 +44,7 @@ export class FleetService {
   private http: HttpServer | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private ops: FleetOperations | null = null;
+  private rollouts: RolloutExecutor | null = null;
 
   constructor(private readonly deps: FleetServiceDeps) {}
 
@@ -65,7 +70,8 @@ export class FleetService {
     let boxMqttUrl = '';
     const ops = new FleetOperations({ store, link, broker: broker.control, boxCa: broker.boxCa, config, logger, admin, enrollment, boxMqttUrl: () => boxMqttUrl });
     this.ops = ops;
-    this.http = new HttpServer(buildApi(ops), logger.child('http'));
+    const balena = this.startBalena(store);
+    this.http = new HttpServer(buildApi(ops, new BalenaOperations({ config, store, balena, logger: logger.child('balena') })), logger.child('http'));
     const httpPort = await this.http.listen(config.listenHost, config.httpPort);
     const publicUrl = config.publicUrl ?? `http://${hostname()}:${httpPort}`;
     boxMqttUrl = config.boxMqttUrl ?? defaultBoxMqttUrl(publicUrl, broker.ports);
@@ -77,6 +83,22 @@ export class FleetService {
     return { httpPort, mqttPort: broker.ports?.mqtt ?? null, mqttsPort: broker.ports?.mqtts ?? null, publicUrl, boxMqttUrl };
   }
 
+  /** The balena adapter and the rollout executor (resuming a stored rollout), or null without a token and fleet. */
+  private startBalena(store: FleetStore): { fleet: SdkFleet; rollouts: RolloutExecutor } | null {
+    const { config, logger } = this.deps;
+    if (config.balenaApiToken === null || config.balenaFleet === null) {
+      if (config.balenaApiToken !== null || config.balenaFleet !== null) logger.warn('balena is half configured: set both ROOMCAST_BALENA_API_TOKEN and ROOMCAST_BALENA_FLEET; balena features are off');
+      return null;
+    }
+    registerSecret(config.balenaApiToken);
+    const fleet = new SdkFleet({ apiUrl: config.balenaApiUrl, token: config.balenaApiToken, fleet: config.balenaFleet });
+    const rollouts = new RolloutExecutor({ store, balena: fleet, logger: logger.child('rollout'), pollMs: config.balenaPollSeconds * 1000 });
+    rollouts.start();
+    this.rollouts = rollouts;
+    logger.info('balena configured', { fleet: config.balenaFleet, apiUrl: config.balenaApiUrl });
+    return { fleet, rollouts };
+  }
+
   get operations(): FleetOperations {
     if (!this.ops) throw new Error('the fleet service is not started');
     return this.ops;
@@ -86,10 +108,12 @@ export class FleetService {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.pruneTimer = null;
     await this.http?.close();
+    await this.rollouts?.stop();
     await this.link?.stop();
     await this.broker?.stop();
     await this.store?.close();
     this.http = null;
+    this.rollouts = null;
     this.link = null;
     this.broker = null;
     this.store = null;

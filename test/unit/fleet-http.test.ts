@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hashMosquittoPassword, newSecret, sameToken, tokenHash, verifyMosquittoPassword } from '../../fleet/credentials.js';
 import { loadFleetConfig } from '../../fleet/config.js';
+import type { BalenaOperations } from '../../fleet/balena/balena-operations.js';
 import { buildApi } from '../../fleet/http/api.js';
 import { OPENAPI } from '../../fleet/http/openapi.js';
 import { Router } from '../../fleet/http/router.js';
@@ -9,7 +10,7 @@ import type { FleetOperations } from '../../fleet/operations.js';
 
 describe('the HTTP API description', () => {
   it('names exactly the routes the router serves', () => {
-    const served = buildApi(null as unknown as FleetOperations).described.sort();
+    const served = buildApi(null as unknown as FleetOperations, null as unknown as BalenaOperations).described.sort();
     const described = Object.entries(OPENAPI.paths)
       .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`))
       .sort();

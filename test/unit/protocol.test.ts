@@ -487,6 +487,18 @@ describe('reported state', () => {
     assert.equal(refused('reported', without(r, 'appliedVersion')), 'reported.appliedVersion is missing');
   });
 
+  it('the balena update state is optional (an older box or no supervisor) and checked when present', () => {
+    const r = sample('reported');
+    const withUpdate = { ...r, update: { pending: true, locked: true } };
+    assert.deepEqual(decoded('reported', JSON.stringify(withUpdate)).update, { pending: true, locked: true });
+    assert.equal(decoded('reported', JSON.stringify({ ...r, update: null })).update, undefined);
+    assert.equal('update' in decoded('reported', JSON.stringify(r)), false);
+    assert.deepEqual(decoded('reported', JSON.stringify({ ...r, update: { pending: false, locked: true, eta: 5 } })).update, { pending: false, locked: true }, 'unknown fields dropped');
+    assert.equal(refused('reported', { ...r, update: { pending: 'yes', locked: false } }), 'reported.update.pending must be true or false, not a string');
+    assert.equal(refused('reported', { ...r, update: { pending: true } }), 'reported.update.locked is missing');
+    assert.equal(refused('reported', { ...r, update: true }), 'reported.update must be an object, not true');
+  });
+
   it('the stream state is checked field by field', () => {
     const broken = (patch: (s: Record<string, unknown>) => void): object => {
       const r = sample('reported');
