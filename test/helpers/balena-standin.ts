@@ -199,5 +199,5 @@ function matches(row: Row, filter: string): boolean {
 }
 
 function navId(v: unknown): unknown {
-  return typeof v === 'object' && v !== null && '__id' in v ? (v as { __id: unknown }).__id : v;
+  return typeof v === 'object' && v !== null && '__id' in v ? (v).__id : v;
 }
