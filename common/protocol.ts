@@ -332,7 +332,8 @@ export function shouldApply(desiredVersion: number, appliedVersion: number): boo
 }
 
 /** Variables that only the box's own balena variables may set: changing them remotely could cut the box off. */
-const BOX_ONLY = new Set([SCHEMA.dataDir.env, SCHEMA.fleetUrl.env, SCHEMA.enrollToken.env]);
+// The update lock path too: moved remotely during a talk, the lock would be dropped.
+const BOX_ONLY = new Set([SCHEMA.dataDir.env, SCHEMA.fleetUrl.env, SCHEMA.enrollToken.env, SCHEMA.updateLockPath.env]);
 
 /**
  * Validates a desired config with the box's own schema, laid over `base`

@@ -421,9 +421,9 @@ describe('checkDesiredConfig: the box schema decides', () => {
   });
 
   it('refuses variables only the box itself may set', () => {
-    const result = checkDesiredConfig({ ROOMCAST_FLEET_URL: 'https://evil.example', ROOMCAST_ENROLL_TOKEN: 'x', ROOMCAST_DATA_DIR: '/tmp', ROOMCAST_FRAMERATE: '25' });
+    const result = checkDesiredConfig({ ROOMCAST_FLEET_URL: 'https://evil.example', ROOMCAST_ENROLL_TOKEN: 'x', ROOMCAST_DATA_DIR: '/tmp', ROOMCAST_UPDATE_LOCK_PATH: '/tmp/x.lock', ROOMCAST_FRAMERATE: '25' });
     if (result.ok) assert.fail('expected a refusal');
-    assert.deepEqual(result.errors.map((e) => e.split(':')[0]).sort(), ['ROOMCAST_DATA_DIR', 'ROOMCAST_ENROLL_TOKEN', 'ROOMCAST_FLEET_URL']);
+    assert.deepEqual(result.errors.map((e) => e.split(':')[0]).sort(), ['ROOMCAST_DATA_DIR', 'ROOMCAST_ENROLL_TOKEN', 'ROOMCAST_FLEET_URL', 'ROOMCAST_UPDATE_LOCK_PATH']);
   });
 
   it('is laid over the box variables: unset ones keep the box value, an empty one means the default', () => {
