@@ -110,15 +110,7 @@ export function restLabel(rest: RestTarget): string {
   return rest.kind === 'fleet' ? 'the whole fleet' : `the boxes tagged ${rest.key}=${rest.value}`;
 }
 
-export interface NewRollout {
-  id: string;
-  release: ReleaseRef;
-  previous: ReleaseRef | null;
-  canary: string;
-  testDestination: string;
-  rest: RestTarget;
-  timeouts?: Partial<RolloutTimeouts>;
-}
+export type NewRollout = Pick<Rollout, 'id' | 'release' | 'previous' | 'canary' | 'testDestination' | 'rest'> & { timeouts?: Partial<RolloutTimeouts> };
 
 export function newRollout(input: NewRollout, now: string): Rollout {
   const { timeouts, ...rest } = input;

@@ -52,6 +52,20 @@ export interface StandinOptions {
 
 type Row = Record<string, unknown>;
 
+/** A 32-character commit of one repeated hex digit. */
+export const commit = (digit: string): string => digit.repeat(32);
+
+/** A release of the sample fleet: ids 10, 11, 12... are 1.0.0, 1.1.0, 1.2.0..., a day or more apart. */
+export function sampleRelease(id: number): StandinRelease {
+  const minor = id - 10;
+  return { id, commit: commit('abcdef'[minor] ?? 'f'), raw_version: `1.${minor}.0`, status: 'success', created_at: new Date(Date.UTC(2026, 10, 10 + minor * 5, 10)).toISOString(), is_final: true };
+}
+
+/** A device of the sample fleet, running release 10 and following the fleet. */
+export function sampleDevice(id: number, uuid: string, patch: Partial<StandinDevice> = {}): StandinDevice {
+  return { id, uuid, device_name: `room-${id}`, is_online: true, running: 10, pinned: null, update_status: null, tags: {}, ...patch };
+}
+
 export class BalenaStandin {
   readonly requests: RecordedRequest[] = [];
   /** Requests it could not answer (an unknown filter): a test should see none. */

@@ -2,23 +2,20 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { SdkFleet } from '../../fleet/balena/sdk-fleet.js';
 import { BalenaError } from '../../fleet/balena/types.js';
-import { BalenaStandin, type StandinOptions } from '../helpers/balena-standin.js';
+import { BalenaStandin, commit, sampleDevice, sampleRelease, type StandinOptions } from '../helpers/balena-standin.js';
 
 const TOKEN = 'standin-token-0123456789abcdef';
-const C = (ch: string): string => ch.repeat(32);
+const C = commit;
 
 function fleetState(): StandinOptions {
   return {
     token: TOKEN,
     app: { id: 7, slug: 'myorg/roomcast', target: 10 },
-    releases: [
-      { id: 11, commit: C('b'), raw_version: '1.1.0', status: 'success', created_at: '2026-11-20T10:00:00.000Z', is_final: true },
-      { id: 10, commit: C('a'), raw_version: '1.0.0', status: 'success', created_at: '2026-11-10T10:00:00.000Z', is_final: true },
-    ],
+    releases: [sampleRelease(11), sampleRelease(10)],
     devices: [
-      { id: 21, uuid: 'c0ffee01', device_name: 'hall', is_online: true, running: 10, pinned: null, update_status: null, tags: { ring: 'early' } },
-      { id: 22, uuid: 'c0ffee02', device_name: 'room-2', is_online: false, running: 10, pinned: 11, update_status: 'downloading', tags: {} },
-      { id: 23, uuid: 'c0ffee03', device_name: 'room-3', is_online: true, running: 10, pinned: null, update_status: null, tags: { ring: 'early' } },
+      sampleDevice(21, 'c0ffee01', { device_name: 'hall', tags: { ring: 'early' } }),
+      sampleDevice(22, 'c0ffee02', { is_online: false, pinned: 11, update_status: 'downloading' }),
+      sampleDevice(23, 'c0ffee03', { tags: { ring: 'early' } }),
     ],
   };
 }
@@ -42,7 +39,7 @@ describe('SdkFleet (balena-sdk 22 against a local stand-in)', () => {
 
   test('lists releases newest first, with the token, by the fleet\'s slug', async () => {
     const releases = await fleet().releases();
-    assert.deepEqual(releases[0], { id: 11, commit: C('b'), version: '1.1.0', status: 'success', createdAt: '2026-11-20T10:00:00.000Z', isFinal: true, invalidated: false });
+    assert.deepEqual(releases[0], { id: 11, commit: C('b'), version: '1.1.0', status: 'success', createdAt: '2026-11-15T10:00:00.000Z', isFinal: true, invalidated: false });
     assert.equal(releases.length, 2);
     const [app, list] = standin.requests;
     assert.equal(app?.method, 'GET');

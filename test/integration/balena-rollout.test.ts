@@ -6,28 +6,21 @@ import { after, before, describe, test } from 'node:test';
 import { outgoing, type DeviceId, type ReportedState } from '../../common/protocol.js';
 import { initialState } from '../../device/state.js';
 import type { Rollout } from '../../fleet/balena/rollout-plan.js';
-import { BalenaStandin, type StandinOptions } from '../helpers/balena-standin.js';
+import { BalenaStandin, commit, sampleDevice, sampleRelease, type StandinOptions } from '../helpers/balena-standin.js';
 import { sleep } from '../helpers/env.js';
 import { ENROLL_TOKEN, FleetProcess } from '../helpers/fleet-process.js';
 import { closeAll, connectClient, type TestClient } from '../helpers/mqtt.js';
 
 const TOKEN = 'rollout-standin-token-0123456789';
 const CANARY = 'c0ffee01' as DeviceId;
-const C = (ch: string): string => ch.repeat(32);
+const C = commit;
 
 function standinState(): StandinOptions {
   return {
     token: TOKEN,
     app: { id: 7, slug: 'myorg/roomcast', target: 10 },
-    releases: [
-      { id: 12, commit: C('c'), raw_version: '1.2.0', status: 'success', created_at: '2026-11-21T10:00:00.000Z', is_final: true },
-      { id: 11, commit: C('b'), raw_version: '1.1.0', status: 'success', created_at: '2026-11-20T10:00:00.000Z', is_final: true },
-      { id: 10, commit: C('a'), raw_version: '1.0.0', status: 'success', created_at: '2026-11-10T10:00:00.000Z', is_final: true },
-    ],
-    devices: [
-      { id: 21, uuid: CANARY, device_name: 'hall', is_online: true, running: 10, pinned: null, update_status: null, tags: {} },
-      { id: 22, uuid: 'c0ffee02', device_name: 'room-2', is_online: true, running: 10, pinned: null, update_status: null, tags: {} },
-    ],
+    releases: [sampleRelease(12), sampleRelease(11), sampleRelease(10)],
+    devices: [sampleDevice(21, CANARY), sampleDevice(22, 'c0ffee02')],
     followPinsMs: 300,
   };
 }
