@@ -9,6 +9,10 @@ import { hostPaths } from '../device/hardware/paths.js';
 import { SystemHealthProbe } from '../device/health/system-probe.js';
 import { prewarmHosts } from '../device/pipeline/host-process.js';
 import { listenForTestControls } from '../device/test-control.js';
+import { UpdateLockKeeper } from '../device/updates/lock-keeper.js';
+import { SupervisorApi, UpdateWatcher } from '../device/updates/supervisor.js';
+import { chooseUpdateLock } from '../device/updates/update-lock.js';
+import { registerSecret } from '../common/secret.js';
 import { configOrExit } from './config-or-exit.js';
 
 /** `roomcast device`: the box agent, until SIGTERM/SIGINT. */
@@ -43,7 +47,16 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
   const hardware = await detectHardware(paths);
   log.info('hardware', { board: hardware.board, cameras: hardware.cameras, microphones: hardware.microphones, hardwareEncoder: hardware.hardwareEncoder });
   let fleet: FleetClient | null = null;
-  const agent = new DeviceAgent({ config, hardware, logger: log, onState: (state) => fleet?.onState(state) });
+  const updates = await startUpdates(env, config, log.child('updates'), () => fleet?.updateChanged());
+  const agent = new DeviceAgent({
+    config,
+    hardware,
+    logger: log,
+    onState: (state) => {
+      updates.keeper.onPhase(state.phase);
+      fleet?.onState(state);
+    },
+  });
   agent.start();
   listenForTestControls(agent, log);
   if (config.fleetUrl) {
@@ -59,6 +72,7 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
       sampleHealth: () => probe.sample(),
       healthSeconds: config.healthSeconds,
       logger: log.child('fleet'),
+      updateState: () => (updates.watcher ? { pending: updates.watcher.pending, locked: updates.keeper.held } : undefined),
     });
     // Enrolment and the broker may take a while or fail; the box streams regardless.
     fleet.start().catch((err: unknown) => log.error('fleet: the link could not start; the box runs on its own', { error: err instanceof Error ? err.message : String(err) }));
@@ -67,9 +81,28 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
   return {
     agent,
     stop: async () => {
+      updates.watcher?.stop();
       await Promise.all([fleet?.stop(), agent.stop()]);
+      // After the agent: its last phase change (idle) releases the lock.
+      await updates.keeper.stop();
     },
   };
+}
+
+/**
+ * The balena update lock (reclaimed from a crashed run before anything can go
+ * live) and, where balena's supervisor API is offered, a watch for updates.
+ */
+async function startUpdates(env: Env, config: DeviceConfig, log: Logger, changed: () => void): Promise<{ keeper: UpdateLockKeeper; watcher: UpdateWatcher | null }> {
+  const keeper = new UpdateLockKeeper({ lock: await chooseUpdateLock(config.updateLockPath), logger: log, onChange: changed });
+  await keeper.start();
+  const address = env['BALENA_SUPERVISOR_ADDRESS']?.trim();
+  const apiKey = env['BALENA_SUPERVISOR_API_KEY']?.trim();
+  if (!address || !apiKey) return { keeper, watcher: null };
+  registerSecret(apiKey);
+  const watcher = new UpdateWatcher({ supervisor: new SupervisorApi(address, apiKey), logger: log, intervalMs: config.updateCheckSeconds * 1000, onChange: changed });
+  watcher.start();
+  return { keeper, watcher };
 }
 
 /**

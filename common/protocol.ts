@@ -60,6 +60,18 @@ export interface ReportedState {
   /** The ROOMCAST_* values the box runs with, secrets masked (maskSecrets). */
   config: Record<string, string>;
   state: StreamState;
+  /** balena updates (docs/updates.md); left out by a box without a supervisor to ask. */
+  update?: UpdateState;
+}
+
+/**
+ * `pending`: the balena supervisor has an update to apply; `locked`: the box
+ * holds the update lock because it is live. Both true: an update is waiting
+ * for the talk to end.
+ */
+export interface UpdateState {
+  pending: boolean;
+  locked: boolean;
 }
 
 export interface ArgSpec {
@@ -335,7 +347,8 @@ export function shouldApply(desiredVersion: number, appliedVersion: number): boo
 }
 
 /** Variables that only the box's own balena variables may set: changing them remotely could cut the box off. */
-const BOX_ONLY = new Set([SCHEMA.dataDir.env, SCHEMA.fleetUrl.env, SCHEMA.enrollToken.env]);
+// The update lock path too: moved remotely during a talk, the lock would be dropped.
+const BOX_ONLY = new Set([SCHEMA.dataDir.env, SCHEMA.fleetUrl.env, SCHEMA.enrollToken.env, SCHEMA.updateLockPath.env]);
 
 /**
  * Validates a desired config with the box's own schema, laid over `base`
@@ -625,6 +638,8 @@ const refusal = shape<Refusal>({
   },
 });
 
+const updateState = shape<UpdateState>({ pending: flag, locked: flag });
+
 const reported: Check<ReportedState> = (v, at) => {
   const o = object(v, at);
   const appliedVersion = whole(0)(own(o, 'appliedVersion'), `${at}.appliedVersion`);
@@ -633,7 +648,9 @@ const reported: Check<ReportedState> = (v, at) => {
   if (refused !== undefined && refused.version <= appliedVersion) throw new Invalid(`${at}.refused.version must be newer than appliedVersion`);
   const config = variables(own(o, 'config'), `${at}.config`);
   const state = streamState(own(o, 'state'), `${at}.state`);
-  return refused === undefined ? { appliedVersion, config, state } : { appliedVersion, refused, config, state };
+  const rawUpdate = own(o, 'update');
+  const update = rawUpdate === undefined || rawUpdate === null ? undefined : updateState(rawUpdate, `${at}.update`);
+  return { appliedVersion, ...(refused === undefined ? {} : { refused }), config, state, ...(update === undefined ? {} : { update }) };
 };
 
 const commandRequest: Check<CommandRequest> = (v, at) => {

@@ -17,6 +17,30 @@ function host(raw: string): string {
   return v;
 }
 
+/** A balena API key (32 characters) or session token (a JWT); never echoed. */
+function balenaToken(raw: string): string | null {
+  const v = raw.trim();
+  if (v === '') return null;
+  if (!/^[A-Za-z0-9_\-.~+/=]{16,4096}$/.test(v)) throw new Error('is not a balena API key or session token (16 to 4096 letters, digits or -._~+/=)');
+  return v;
+}
+
+/** A fleet's slug ("myorg/roomcast") or numeric id, as balena-sdk takes either. */
+function balenaFleet(raw: string): string | number | null {
+  const v = raw.trim();
+  if (v === '') return null;
+  if (/^[1-9]\d{0,15}$/.test(v)) return Number(v);
+  if (/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/.test(v)) return v;
+  throw new Error(`"${v}" is not a balena fleet slug like myorg/roomcast, nor a fleet id like 1234567`);
+}
+
+function baseUrl(raw: string): string {
+  const parsed = optionalUrl(raw, ['http:', 'https:'], 'https://api.balena-cloud.com');
+  if (parsed === null) throw new Error('is required');
+  if (parsed.username !== '' || parsed.password !== '') throw new Error('must not hold a user name or password');
+  return parsed.origin + parsed.pathname.replace(/\/+$/, '');
+}
+
 function variable<T>(spec: VariableSpec<T>): VariableSpec<T> {
   return spec;
 }
@@ -133,6 +157,34 @@ export const FLEET_SCHEMA = {
     values: '1..3650',
     doc: 'How long health history is kept.',
     parse: integer(1, 3650),
+  }),
+  balenaApiToken: variable({
+    env: 'ROOMCAST_BALENA_API_TOKEN',
+    default: undefined,
+    values: 'a balena API key',
+    doc: 'Lets the service list releases, pin them and run staged rollouts through balena (docs/updates.md). Unset (with ROOMCAST_BALENA_FLEET): balena features are off and everything else works.',
+    parse: balenaToken,
+  }),
+  balenaFleet: variable({
+    env: 'ROOMCAST_BALENA_FLEET',
+    default: undefined,
+    values: 'myorg/fleet or a fleet id',
+    doc: 'The balena fleet (application) the boxes run in.',
+    parse: balenaFleet,
+  }),
+  balenaApiUrl: variable({
+    env: 'ROOMCAST_BALENA_API_URL',
+    default: 'https://api.balena-cloud.com',
+    values: 'http(s)://host[:port]',
+    doc: 'The balena API (openBalena: your own server).',
+    parse: baseUrl,
+  }),
+  balenaPollSeconds: variable({
+    env: 'ROOMCAST_BALENA_POLL_SECONDS',
+    default: '15',
+    values: '1..3600 (s)',
+    doc: 'How often a running staged rollout looks at balena and the boxes to take its next step.',
+    parse: integer(1, 3600),
   }),
 } as const;
 

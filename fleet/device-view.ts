@@ -1,4 +1,4 @@
-import { maskSecrets, type Health, type Refusal, type Status } from '../common/protocol.js';
+import { maskSecrets, type Health, type Refusal, type Status, type UpdateState } from '../common/protocol.js';
 import type { DestinationState, Phase } from '../device/state.js';
 import type { DeviceRecord } from './store/types.js';
 
@@ -24,6 +24,10 @@ export interface DeviceView {
   destinations: DestinationState[];
   health: Health | null;
   healthAt: string | null;
+  /** What the box said of balena updates (null: it has no supervisor to ask, or an older release). */
+  update: UpdateState | null;
+  /** A balena update is downloaded and waits for the box to stop streaming (its update lock). */
+  updateWaiting: boolean;
 }
 
 export function deviceView(d: DeviceRecord): DeviceView {
@@ -45,5 +49,7 @@ export function deviceView(d: DeviceRecord): DeviceView {
     destinations: reported?.state.destinations ?? [],
     health: d.health,
     healthAt: d.healthAt,
+    update: reported?.update ?? null,
+    updateWaiting: reported?.update !== undefined && reported.update.pending && reported.update.locked,
   };
 }

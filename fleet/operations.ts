@@ -211,7 +211,7 @@ export class FleetOperations {
   }
 }
 
-function objectBody(body: unknown): Readonly<Record<string, unknown>> {
+export function objectBody(body: unknown): Readonly<Record<string, unknown>> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be a JSON object');
   return body as Record<string, unknown>;
 }

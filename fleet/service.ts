@@ -9,6 +9,10 @@ import { openStore } from './store/open-store.js';
 import type { FleetStore } from './store/types.js';
 import { Token } from './tokens.js';
 import { DeviceEvents } from './device-events.js';
+import { registerSecret } from '../common/secret.js';
+import { BalenaOperations } from './balena/balena-operations.js';
+import { RolloutExecutor } from './balena/rollout-executor.js';
+import { SdkFleet } from './balena/sdk-fleet.js';
 import { buildApi } from './http/api.js';
 import { Auth } from './http/auth.js';
 import { LoginLimiter } from './http/login-limiter.js';
@@ -45,6 +49,7 @@ export class FleetService {
   private pruneTimer: NodeJS.Timeout | null = null;
   private ops: FleetOperations | null = null;
   private events: DeviceEvents | null = null;
+  private rollouts: RolloutExecutor | null = null;
 
   constructor(private readonly deps: FleetServiceDeps) {}
 
@@ -75,7 +80,8 @@ export class FleetService {
     ops = new FleetOperations({ store, link, broker: broker.control, boxCa: broker.boxCa, config, logger, enrollment, boxMqttUrl: () => boxMqttUrl, snapshots: new LatestSnapshots(), onChanged: (id) => events.changed(id) });
     this.ops = ops;
     const auth = await Auth.create({ admin, store, limiter: new LoginLimiter(), secureCookies: config.publicUrl?.startsWith('https:') ?? false });
-    this.http = new HttpServer(buildApi(ops, auth, events), logger.child('http'));
+    const balena = new BalenaOperations({ config, store, balena: this.startBalena(store), logger: logger.child('balena') });
+    this.http = new HttpServer(buildApi({ ops, auth, events, balena }), logger.child('http'));
     const httpPort = await this.http.listen(config.listenHost, config.httpPort);
     const publicUrl = config.publicUrl ?? `http://${hostname()}:${httpPort}`;
     boxMqttUrl = config.boxMqttUrl ?? defaultBoxMqttUrl(publicUrl, broker.ports);
@@ -85,6 +91,22 @@ export class FleetService {
     await ops.republishDesired();
     this.pruneTimer = setInterval(() => void ops.pruneHealth(), PRUNE_EVERY_MS);
     return { httpPort, mqttPort: broker.ports?.mqtt ?? null, mqttsPort: broker.ports?.mqtts ?? null, publicUrl, boxMqttUrl };
+  }
+
+  /** The balena adapter and the rollout executor (resuming a stored rollout), or null without a token and fleet. */
+  private startBalena(store: FleetStore): { fleet: SdkFleet; rollouts: RolloutExecutor } | null {
+    const { config, logger } = this.deps;
+    if (config.balenaApiToken === null || config.balenaFleet === null) {
+      if (config.balenaApiToken !== null || config.balenaFleet !== null) logger.warn('balena is half configured: set both ROOMCAST_BALENA_API_TOKEN and ROOMCAST_BALENA_FLEET; balena features are off');
+      return null;
+    }
+    registerSecret(config.balenaApiToken);
+    const fleet = new SdkFleet({ apiUrl: config.balenaApiUrl, token: config.balenaApiToken, fleet: config.balenaFleet });
+    const rollouts = new RolloutExecutor({ store, balena: fleet, logger: logger.child('rollout'), pollMs: config.balenaPollSeconds * 1000 });
+    rollouts.start();
+    this.rollouts = rollouts;
+    logger.info('balena configured', { fleet: config.balenaFleet, apiUrl: config.balenaApiUrl });
+    return { fleet, rollouts };
   }
 
   get operations(): FleetOperations {
@@ -98,10 +120,12 @@ export class FleetService {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.pruneTimer = null;
     await this.http?.close();
+    await this.rollouts?.stop();
     await this.link?.stop();
     await this.broker?.stop();
     await this.store?.close();
     this.http = null;
+    this.rollouts = null;
     this.link = null;
     this.broker = null;
     this.store = null;

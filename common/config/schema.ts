@@ -361,6 +361,22 @@ export const SCHEMA = {
     restarts: 'agent',
     parse: integer(2, 3600),
   }),
+  updateLockPath: field({
+    env: 'ROOMCAST_UPDATE_LOCK_PATH',
+    default: '/tmp/balena/updates.lock',
+    values: 'absolute path',
+    doc: 'The balena update lock: held while the box is live, so an update waits for the talk to end (docs/updates.md). If its folder does not exist (not on balena), there is no lock.',
+    restarts: 'agent',
+    parse: directory,
+  }),
+  updateCheckSeconds: field({
+    env: 'ROOMCAST_UPDATE_CHECK_SECONDS',
+    default: '30',
+    values: '1..3600 (s)',
+    doc: 'How often the box asks the balena supervisor whether an update is waiting (with BALENA_SUPERVISOR_ADDRESS and BALENA_SUPERVISOR_API_KEY, which balena sets), to tell the fleet.',
+    restarts: 'agent',
+    parse: integer(1, 3600),
+  }),
 } as const;
 
 export type ConfigKey = keyof typeof SCHEMA;

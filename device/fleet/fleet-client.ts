@@ -18,6 +18,7 @@ import {
   type Outgoing,
   type Refusal,
   type ReportedState,
+  type UpdateState,
 } from '../../common/protocol.js';
 import { registerSecret } from '../../common/secret.js';
 import { backoffDelay } from '../backoff.js';
@@ -56,6 +57,8 @@ export interface FleetClientDeps {
   sampleHealth: () => Promise<Health>;
   healthSeconds: number;
   logger: Logger;
+  /** balena update state (docs/updates.md); undefined without a supervisor to ask. */
+  updateState?: () => UpdateState | undefined;
 }
 
 export interface FleetClientCounters {
@@ -331,9 +334,16 @@ export class FleetClient {
       config: reportedValues(this.deps.base, this.appliedValues),
       state,
     };
+    const update = this.deps.updateState?.();
+    if (update) reported.update = update;
     this.lastReported = state;
     this.lastReportAt = Date.now();
     await this.publish(outgoing(this.deviceId, 'reported', reported));
+  }
+
+  /** The update state changed (a lock taken or released, an update pending): report it now. */
+  updateChanged(): void {
+    void this.publishReported().catch(() => undefined);
   }
 
   private healthEvery(seconds: number): void {

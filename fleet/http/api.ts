@@ -1,3 +1,4 @@
+import type { BalenaOperations } from '../balena/balena-operations.js';
 import type { DeviceEvents } from '../device-events.js';
 import type { FleetOperations } from '../operations.js';
 import type { Auth } from './auth.js';
@@ -7,8 +8,15 @@ import { Router, type EventStream, type Handler, type Request, type Response } f
 /** How often an open event stream gets every box again (health stored by another instance reaches it so). */
 const FULL_REFRESH_MS = 30_000;
 
+export interface ApiDeps {
+  ops: FleetOperations;
+  auth: Auth;
+  events: DeviceEvents;
+  balena: BalenaOperations;
+}
+
 /** The HTTP API (docs: fleet/http/openapi.ts, served at /api/openapi.json). */
-export function buildApi(ops: FleetOperations, auth: Auth, events: DeviceEvents): Router {
+export function buildApi({ ops, auth, events, balena }: ApiDeps): Router {
   const admin =
     (run: (req: Request) => Promise<Omit<Response, 'status'> & { status?: number }>): Handler =>
     async (req) => {
@@ -50,5 +58,15 @@ export function buildApi(ops: FleetOperations, auth: Auth, events: DeviceEvents)
     )
     .add('GET', '/api/devices/:id/health', admin(async (req) => ({ body: await ops.health(param(req, 'id'), req.query) })))
     .add('POST', '/api/devices/:id/revoke', admin(async (req) => ({ body: await ops.revoke(param(req, 'id')) })))
-    .add('POST', '/api/enrollment-token', admin(async () => ({ body: await ops.rotateEnrollmentToken() })));
+    .add('POST', '/api/enrollment-token', admin(async () => ({ body: await ops.rotateEnrollmentToken() })))
+    // balena (docs/updates.md): 503 with what to set when it is not configured.
+    .add('GET', '/api/balena', admin(() => Promise.resolve({ body: balena.status() })))
+    .add('GET', '/api/releases', admin(async () => ({ body: await balena.releases() })))
+    .add('GET', '/api/releases/devices', admin(async () => ({ body: await balena.devices() })))
+    .add('GET', '/api/devices/:id/release', admin(async (req) => ({ body: await balena.deviceRelease(param(req, 'id')) })))
+    .add('POST', '/api/releases/pin', admin(async (req) => ({ body: await balena.pin(req.body) })))
+    .add('POST', '/api/releases/rollback', admin(async (req) => ({ body: await balena.rollback(req.body) })))
+    .add('POST', '/api/rollouts', admin(async (req) => ({ status: 201, body: await balena.startRollout(req.body) })))
+    .add('GET', '/api/rollouts/current', admin(async () => ({ body: await balena.currentRollout() })))
+    .add('POST', '/api/rollouts/current/abort', admin(async (req) => ({ body: await balena.abortRollout(req.body) })));
 }

@@ -1,7 +1,7 @@
 /** Typed API errors, turned into HTTP statuses in one place (server.ts). Messages never hold a secret. */
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 503 | 504,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 502 | 503 | 504,
     message: string,
     readonly details?: readonly string[],
     /** Extra response headers (Retry-After). */

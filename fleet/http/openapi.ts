@@ -9,6 +9,9 @@ const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', p
 const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
 const json = (ref: string, description = 'OK') => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
 const common = { '401': error('No or wrong admin token'), '404': error('No such box') };
+/** Every balena path: not configured (503, with what to set), and balena itself failing or unreachable (502). */
+const balenaErrors = { '401': common['401'], '502': error('The balena API failed or cannot be reached (the message says which)'), '503': error('balena is not configured: the message says which variables to set') };
+const body = (ref: string) => ({ required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
 
 export const OPENAPI = {
   openapi: '3.1.0',
@@ -41,6 +44,8 @@ export const OPENAPI = {
           destinations: { type: 'array', items: { $ref: '#/components/schemas/Destination' } },
           health: { $ref: '#/components/schemas/Health' },
           healthAt: { type: ['string', 'null'], format: 'date-time' },
+          update: { type: ['object', 'null'], properties: { pending: { type: 'boolean', description: 'balena has an update for the box' }, locked: { type: 'boolean', description: 'the box holds its update lock (it is live)' } } },
+          updateWaiting: { type: 'boolean', description: 'An update waits for the talk to end' },
         },
       },
       Destination: {
@@ -79,6 +84,83 @@ export const OPENAPI = {
               error: { type: 'string' },
             },
           },
+        },
+      },
+      BalenaStatus: {
+        type: 'object',
+        properties: { configured: { type: 'boolean' }, fleet: { type: ['string', 'integer', 'null'] }, apiUrl: { type: 'string' }, message: { type: 'string', description: 'Without balena: which variables to set, in plain words' } },
+      },
+      ReleaseRef: { type: ['object', 'null'], properties: { id: { type: 'integer' }, commit: { type: 'string' }, version: { type: ['string', 'null'] } } },
+      Release: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          commit: { type: 'string' },
+          version: { type: ['string', 'null'] },
+          status: { type: 'string', description: 'balena build status; only success can be pinned' },
+          createdAt: { type: 'string', format: 'date-time' },
+          isFinal: { type: 'boolean', description: 'false: a draft, pinned only to a box or a tag group' },
+          invalidated: { type: 'boolean' },
+        },
+      },
+      DeviceRelease: {
+        type: 'object',
+        properties: {
+          deviceId: { type: 'string', description: 'The balena uuid, the box id' },
+          balenaId: { type: 'integer' },
+          name: { type: 'string' },
+          online: { type: 'boolean' },
+          running: { $ref: '#/components/schemas/ReleaseRef' },
+          target: { $ref: '#/components/schemas/ReleaseRef' },
+          pinned: { $ref: '#/components/schemas/ReleaseRef' },
+          updateStatus: { type: ['string', 'null'], description: 'downloading, downloaded, applying changes, rejected, aborted, done' },
+          overallStatus: { type: ['string', 'null'] },
+          progress: { type: ['integer', 'null'] },
+          tags: { type: 'object', additionalProperties: { type: 'string' } },
+        },
+      },
+      PinTarget: {
+        oneOf: [
+          { type: 'object', required: ['kind'], properties: { kind: { const: 'fleet' } } },
+          { type: 'object', required: ['kind', 'deviceId'], properties: { kind: { const: 'device' }, deviceId: { type: 'string' } } },
+          { type: 'object', required: ['kind', 'key', 'value'], properties: { kind: { const: 'tag' }, key: { type: 'string' }, value: { type: 'string' } }, description: 'The boxes with this balena device tag' },
+        ],
+      },
+      PinRequest: {
+        type: 'object',
+        required: ['release', 'target'],
+        properties: { release: { type: ['integer', 'string'], description: 'A release id, or its commit (7 characters or more)' }, target: { $ref: '#/components/schemas/PinTarget' } },
+      },
+      RolloutRequest: {
+        type: 'object',
+        required: ['release', 'canary', 'testDestination'],
+        properties: {
+          release: { type: ['integer', 'string'], description: 'A final, successful release: its id or commit' },
+          canary: { type: 'string', description: 'The box that gets the release first' },
+          testDestination: { type: 'string', description: 'One of the canary\'s destination ids (e.g. youtube): it must go live there with the new release' },
+          rest: { $ref: '#/components/schemas/PinTarget', description: 'Who gets it after the canary: {"kind":"fleet"} (default) or a tag group' },
+          timeouts: { type: 'object', properties: { pinSeconds: { type: 'integer' }, canaryUpdateSeconds: { type: 'integer' }, canaryTestSeconds: { type: 'integer' } } },
+        },
+      },
+      Rollout: {
+        type: 'object',
+        description: 'pinning-canary, canary-updating, canary-testing, pinning-rest, then done; or failed or aborted with a reason (docs/updates.md)',
+        properties: {
+          id: { type: 'string' },
+          release: { $ref: '#/components/schemas/ReleaseRef' },
+          previous: { $ref: '#/components/schemas/ReleaseRef' },
+          canary: { type: 'string' },
+          testDestination: { type: 'string' },
+          rest: { $ref: '#/components/schemas/PinTarget' },
+          phase: { enum: ['pinning-canary', 'canary-updating', 'canary-testing', 'pinning-rest', 'done', 'failed', 'aborted'] },
+          reason: { type: ['string', 'null'], description: 'What it waits for, or why it failed or was aborted' },
+          lastError: { type: ['string', 'null'] },
+          startedAt: { type: 'string', format: 'date-time' },
+          phaseSince: { type: 'string', format: 'date-time' },
+          updatedAt: { type: 'string', format: 'date-time' },
+          canaryRunningAt: { type: ['string', 'null'], format: 'date-time' },
+          timeouts: { type: 'object', properties: { pinMs: { type: 'integer' }, canaryUpdateMs: { type: 'integer' }, canaryTestMs: { type: 'integer' } } },
+          history: { type: 'array', items: { type: 'object', properties: { at: { type: 'string' }, phase: { type: 'string' }, note: { type: 'string' } } } },
         },
       },
       Enrolment: {
@@ -172,6 +254,41 @@ export const OPENAPI = {
     },
     '/api/enrollment-token': {
       post: { summary: 'Rotate the enrolment token (the old one stops enrolling at once)', responses: { '200': { description: '{ token }, shown this once' }, '409': error('Set by ROOMCAST_ENROLL_TOKEN'), '401': common['401'] } },
+    },
+    '/api/balena': { get: { summary: 'Whether balena is configured, and if not, how to configure it', responses: { '200': json('BalenaStatus'), '401': common['401'] } } },
+    '/api/releases': {
+      get: { summary: 'The balena fleet\'s releases, newest first, and the release the fleet is pinned to', responses: { '200': { description: '{ releases: Release[], fleetRelease: ReleaseRef }' }, ...balenaErrors } },
+    },
+    '/api/releases/devices': { get: { summary: 'Every balena device: running, target and pinned release, update status, tags', responses: { '200': { description: '{ devices: DeviceRelease[] }' }, ...balenaErrors } } },
+    '/api/devices/{id}/release': { get: { summary: 'One box\'s releases and update status in balena', parameters: [id], responses: { '200': json('DeviceRelease'), '404': error('Not a device of the balena fleet'), ...balenaErrors } } },
+    '/api/releases/pin': {
+      post: {
+        summary: 'Pin a release to a box, a tag group or the whole fleet',
+        requestBody: body('PinRequest'),
+        responses: { '200': { description: '{ release, target, pinned: device ids (empty for the fleet) }' }, '400': error('Bad release or target'), '404': error('No such release or device'), '409': error('Release not deployable (failed build, or a draft for the whole fleet)'), ...balenaErrors },
+      },
+    },
+    '/api/releases/rollback': {
+      post: {
+        summary: 'Roll back: pin the final release before the one the target runs now',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['target'], properties: { target: { $ref: '#/components/schemas/PinTarget' } } } } } },
+        responses: { '200': { description: '{ from, release, target, pinned }' }, '409': error('Nothing to roll back to'), ...balenaErrors },
+      },
+    },
+    '/api/rollouts': {
+      post: {
+        summary: 'Start a staged rollout: the canary first, then the rest once the canary went live on the test destination',
+        requestBody: body('RolloutRequest'),
+        responses: { '201': json('Rollout', 'Started (and persisted: a restarted service resumes it)'), '400': error('Bad request'), '404': error('No such release or box'), '409': error('A rollout is running, the fleet follows the latest release, or the release or canary is not suitable'), ...balenaErrors },
+      },
+    },
+    '/api/rollouts/current': { get: { summary: 'The latest rollout, running or finished ({ rollout: null } when none)', responses: { '200': { description: '{ rollout: Rollout | null }' }, ...balenaErrors } } },
+    '/api/rollouts/current/abort': {
+      post: {
+        summary: 'Abort the running rollout (what was pinned stays pinned: roll back to undo it)',
+        requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { reason: { type: 'string' } } } } } },
+        responses: { '200': json('Rollout'), '409': error('No rollout is running'), ...balenaErrors },
+      },
     },
   },
 } as const;

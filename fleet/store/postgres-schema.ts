@@ -34,6 +34,15 @@ CREATE TABLE IF NOT EXISTS health_samples (
 
 CREATE INDEX IF NOT EXISTS health_samples_device_at ON health_samples (device_id, at, seq);
 CREATE INDEX IF NOT EXISTS health_samples_at ON health_samples (at);
+
+CREATE TABLE IF NOT EXISTS rollouts (
+  id         text PRIMARY KEY,
+  phase      text NOT NULL,
+  started_at timestamptz NOT NULL,
+  doc        jsonb NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS rollouts_started_at ON rollouts (started_at);
 `;
 
 /**

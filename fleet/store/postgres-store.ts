@@ -1,10 +1,12 @@
 import pg from 'pg';
 import { createLogger, type Logger } from '../../common/log.js';
+import type { Rollout } from '../balena/rollout-plan.js';
 import type { DeviceId, Health, ReportedState, Status } from '../../common/protocol.js';
 import { checkedLimit, storedTime } from './checks.js';
 import { deviceFromRow, jsonColumn, sampleFromRow, type DeviceRow, type HealthRow } from './device-row.js';
 import { StoreClosedError, StoreError } from './errors.js';
 import { DEFAULT_BATCH, HealthBatcher, type BatchOptions, type PendingHealth } from './health-batcher.js';
+import { latestRolloutSql, rolloutColumns, rolloutFromRow, type RolloutRow } from './rollout-row.js';
 import { MIGRATE_LOCK_KEY, POSTGRES_SCHEMA } from './postgres-schema.js';
 import type { DeviceRecord, FleetStore, HealthSample } from './types.js';
 
@@ -179,6 +181,21 @@ export class PostgresStore implements FleetStore {
     await this.batcher.flush();
     const { rowCount } = await this.query('DELETE FROM health_samples WHERE at < $1::timestamptz', [storedTime(before, 'before')]);
     return rowCount ?? 0;
+  }
+
+  async saveRollout(rollout: Rollout): Promise<void> {
+    const c = rolloutColumns(rollout, storedTime(rollout.startedAt, 'rollout start'));
+    await this.query(
+      `INSERT INTO rollouts (id, phase, started_at, doc) VALUES ($1, $2, $3::timestamptz, $4::jsonb)
+       ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, started_at = excluded.started_at, doc = excluded.doc`,
+      [c.id, c.phase, c.startedAt, c.doc],
+    );
+  }
+
+  async latestRollout(): Promise<Rollout | null> {
+    const { rows } = await this.query<RolloutRow>(latestRolloutSql('doc::text'), []);
+    const row = rows[0];
+    return row === undefined ? null : rolloutFromRow(row);
   }
 
   private async query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {

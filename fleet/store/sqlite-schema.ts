@@ -33,4 +33,13 @@ CREATE TABLE IF NOT EXISTS health_samples (
 
 CREATE INDEX IF NOT EXISTS health_samples_device_at ON health_samples (device_id, at);
 CREATE INDEX IF NOT EXISTS health_samples_at ON health_samples (at);
+
+CREATE TABLE IF NOT EXISTS rollouts (
+  id         TEXT PRIMARY KEY,
+  phase      TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  doc        TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX IF NOT EXISTS rollouts_started_at ON rollouts (started_at);
 `;

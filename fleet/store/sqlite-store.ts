@@ -1,9 +1,11 @@
 import Database from 'better-sqlite3';
+import type { Rollout } from '../balena/rollout-plan.js';
 import type { DeviceId, Health, ReportedState, Status } from '../../common/protocol.js';
 import { checkedLimit, storedTime } from './checks.js';
 import { deviceFromRow, jsonColumn, sampleFromRow, type DeviceRow, type HealthRow } from './device-row.js';
 import { StoreClosedError, StoreError } from './errors.js';
 import { DEFAULT_BATCH, HealthBatcher, type BatchOptions, type PendingHealth } from './health-batcher.js';
+import { latestRolloutSql, rolloutColumns, rolloutFromRow, type RolloutRow } from './rollout-row.js';
 import { SQLITE_SCHEMA } from './sqlite-schema.js';
 import type { DeviceRecord, FleetStore, HealthSample } from './types.js';
 
@@ -58,6 +60,11 @@ function prepare(db: Database.Database) {
       'SELECT at, health FROM health_samples WHERE device_id = ? AND at >= ? AND at < ? ORDER BY at, rowid LIMIT ?',
     ),
     prune: db.prepare<[string]>('DELETE FROM health_samples WHERE at < ?'),
+    saveRollout: db.prepare<[{ id: string; phase: string; startedAt: string; doc: string }]>(
+      `INSERT INTO rollouts (id, phase, started_at, doc) VALUES (@id, @phase, @startedAt, @doc)
+       ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, started_at = excluded.started_at, doc = excluded.doc`,
+    ),
+    latestRollout: db.prepare<[], RolloutRow>(latestRolloutSql('doc')),
   };
 }
 
@@ -177,6 +184,17 @@ export class SqliteStore implements FleetStore {
   async pruneHealth(before: string): Promise<number> {
     await this.batcher.flush();
     return this.sync(() => this.ready().prune.run(storedTime(before, 'before')).changes);
+  }
+
+  saveRollout(rollout: Rollout): Promise<void> {
+    return this.sync(() => void this.ready().saveRollout.run(rolloutColumns(rollout, storedTime(rollout.startedAt, 'rollout start'))));
+  }
+
+  latestRollout(): Promise<Rollout | null> {
+    return this.sync(() => {
+      const row = this.ready().latestRollout.get();
+      return row === undefined ? null : rolloutFromRow(row);
+    });
   }
 
   private ready(): Statements {

@@ -1,3 +1,4 @@
+import type { Rollout } from '../balena/rollout-plan.js';
 import type { DeviceId, Health, ReportedState, Status } from '../../common/protocol.js';
 
 /**
@@ -86,4 +87,9 @@ export interface FleetStore {
   healthHistory(id: DeviceId, from: string, to: string, limit: number): Promise<HealthSample[]>;
   /** Deletes samples older than `before`; returns how many. */
   pruneHealth(before: string): Promise<number>;
+
+  /** Stores a staged rollout (fleet/balena/rollout-plan.ts), replacing the stored one with its id. */
+  saveRollout(rollout: Rollout): Promise<void>;
+  /** The rollout started last (running or finished), or null: a restarted service resumes it. */
+  latestRollout(): Promise<Rollout | null>;
 }

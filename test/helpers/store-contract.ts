@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { initialState } from '../../device/state.js';
 import { parseDeviceId, type DeviceId, type Health, type ReportedState } from '../../common/protocol.js';
+import { afterPin, newRollout } from '../../fleet/balena/rollout-plan.js';
 import { StoreClosedError, StoreInputError } from '../../fleet/store/errors.js';
 import type { BatchOptions } from '../../fleet/store/health-batcher.js';
 import type { FleetStore } from '../../fleet/store/types.js';
@@ -289,5 +290,22 @@ export function storeContract(newDatabase: () => Promise<OpenStore>): void {
     await assert.rejects(store.healthHistory(A, T(0), T(1), -1), StoreInputError);
     await assert.rejects(store.healthHistory(A, T(0), T(1), 1.5), StoreInputError);
     assert.equal(await store.getDevice(B), null);
+  });
+
+  test('rollouts: saved whole, replaced by id, the latest by start time survives a reopen', async () => {
+    const { store, reopen } = await fresh();
+    assert.equal(await store.latestRollout(), null);
+    const release = { id: 11, commit: 'c'.repeat(32), version: '1.2.0+rev1' };
+    const first = newRollout({ id: 'r-1', release, previous: null, canary: 'box-a', testDestination: 'youtube', rest: { kind: 'fleet' } }, T(0));
+    await store.saveRollout(first);
+    const second = newRollout({ id: 'r-0', release, previous: { id: 10, commit: 'b'.repeat(32), version: null }, canary: 'box-b', testDestination: 'custom', rest: { kind: 'tag', key: 'ring', value: 'early' } }, T(5));
+    await store.saveRollout(second);
+    assert.deepEqual(await store.latestRollout(), second, 'newest start wins, not the id order');
+    const advanced = afterPin(second, { ok: true, pinned: ['box-b'] }, T(6));
+    await store.saveRollout(advanced);
+    const again = await reopen();
+    assert.deepEqual(await again.latestRollout(), advanced);
+    assert.equal((await again.latestRollout())?.phase, 'canary-updating');
+    await assert.rejects(store.saveRollout({ ...first, startedAt: 'never' }), StoreInputError);
   });
 }

@@ -41,6 +41,8 @@ describe('defaults', () => {
       fleetUrl: null,
       enrollToken: null,
       healthSeconds: 10,
+      updateLockPath: '/tmp/balena/updates.lock',
+      updateCheckSeconds: 30,
     });
     assert.deepEqual(warnings, []);
   });
@@ -125,6 +127,8 @@ const CASES: Record<string, { valid: [string, unknown][]; invalid: string[] }> =
   ROOMCAST_FLEET_URL: { valid: [['https://fleet.example.org/', 'https://fleet.example.org'], ['http://10.0.0.2:8080', 'http://10.0.0.2:8080']], invalid: ['mqtt://x', 'https://u:p@fleet', 'fleet'] },
   ROOMCAST_ENROLL_TOKEN: { valid: [['abcdefghijklmnop0123', 'abcdefghijklmnop0123']], invalid: ['short', 'has spaces in it here'] },
   ROOMCAST_HEALTH_SECONDS: { valid: [['2', 2], ['60', 60]], invalid: ['1', '3601', 'x'] },
+  ROOMCAST_UPDATE_LOCK_PATH: { valid: [['/tmp/balena/updates.lock', '/tmp/balena/updates.lock']], invalid: ['updates.lock', 'tmp/balena/updates.lock'] },
+  ROOMCAST_UPDATE_CHECK_SECONDS: { valid: [['1', 1], ['3600', 3600]], invalid: ['0', '3601', '30s'] },
 };
 
 describe('each variable', () => {

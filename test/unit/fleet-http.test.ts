@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { hashMosquittoPassword, newSecret, sameToken, tokenHash, verifyMosquittoPassword } from '../../fleet/credentials.js';
 import { loadFleetConfig } from '../../fleet/config.js';
 import type { DeviceEvents } from '../../fleet/device-events.js';
+import type { BalenaOperations } from '../../fleet/balena/balena-operations.js';
 import { buildApi } from '../../fleet/http/api.js';
 import type { Auth } from '../../fleet/http/auth.js';
 import { OPENAPI } from '../../fleet/http/openapi.js';
@@ -11,7 +12,7 @@ import type { FleetOperations } from '../../fleet/operations.js';
 
 describe('the HTTP API description', () => {
   it('names exactly the routes the router serves', () => {
-    const served = buildApi(null as unknown as FleetOperations, null as unknown as Auth, null as unknown as DeviceEvents).described.sort();
+    const served = buildApi({ ops: null as unknown as FleetOperations, auth: null as unknown as Auth, events: null as unknown as DeviceEvents, balena: null as unknown as BalenaOperations }).described.sort();
     const described = Object.entries(OPENAPI.paths)
       .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`))
       .sort();

@@ -424,9 +424,9 @@ describe('checkDesiredConfig: the box schema decides', () => {
   });
 
   it('refuses variables only the box itself may set', () => {
-    const result = checkDesiredConfig({ ROOMCAST_FLEET_URL: 'https://evil.example', ROOMCAST_ENROLL_TOKEN: 'x', ROOMCAST_DATA_DIR: '/tmp', ROOMCAST_FRAMERATE: '25' });
+    const result = checkDesiredConfig({ ROOMCAST_FLEET_URL: 'https://evil.example', ROOMCAST_ENROLL_TOKEN: 'x', ROOMCAST_DATA_DIR: '/tmp', ROOMCAST_UPDATE_LOCK_PATH: '/tmp/x.lock', ROOMCAST_FRAMERATE: '25' });
     if (result.ok) assert.fail('expected a refusal');
-    assert.deepEqual(result.errors.map((e) => e.split(':')[0]).sort(), ['ROOMCAST_DATA_DIR', 'ROOMCAST_ENROLL_TOKEN', 'ROOMCAST_FLEET_URL']);
+    assert.deepEqual(result.errors.map((e) => e.split(':')[0]).sort(), ['ROOMCAST_DATA_DIR', 'ROOMCAST_ENROLL_TOKEN', 'ROOMCAST_FLEET_URL', 'ROOMCAST_UPDATE_LOCK_PATH']);
   });
 
   it('is laid over the box variables: unset ones keep the box value, an empty one means the default', () => {
@@ -488,6 +488,18 @@ describe('reported state', () => {
     assert.equal(decoded('reported', JSON.stringify({ ...r, appliedVersion: 0, refused: { version: 1, errors: ['x'] } })).appliedVersion, 0);
     assert.match(refused('reported', { ...r, appliedVersion: -1 }), /reported\.appliedVersion must be a whole number/);
     assert.equal(refused('reported', without(r, 'appliedVersion')), 'reported.appliedVersion is missing');
+  });
+
+  it('the balena update state is optional (an older box or no supervisor) and checked when present', () => {
+    const r = sample('reported');
+    const withUpdate = { ...r, update: { pending: true, locked: true } };
+    assert.deepEqual(decoded('reported', JSON.stringify(withUpdate)).update, { pending: true, locked: true });
+    assert.equal(decoded('reported', JSON.stringify({ ...r, update: null })).update, undefined);
+    assert.equal('update' in decoded('reported', JSON.stringify(r)), false);
+    assert.deepEqual(decoded('reported', JSON.stringify({ ...r, update: { pending: false, locked: true, eta: 5 } })).update, { pending: false, locked: true }, 'unknown fields dropped');
+    assert.equal(refused('reported', { ...r, update: { pending: 'yes', locked: false } }), 'reported.update.pending must be true or false, not a string');
+    assert.equal(refused('reported', { ...r, update: { pending: true } }), 'reported.update.locked is missing');
+    assert.equal(refused('reported', { ...r, update: true }), 'reported.update must be an object, not true');
   });
 
   it('the stream state is checked field by field', () => {
