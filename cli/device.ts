@@ -43,7 +43,7 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
   const hardware = await detectHardware(paths);
   log.info('hardware', { board: hardware.board, cameras: hardware.cameras, microphones: hardware.microphones, hardwareEncoder: hardware.hardwareEncoder });
   let fleet: FleetClient | null = null;
-  const agent = new DeviceAgent({ config, hardware, logger: log, onState: (state) => fleet?.onState(state) });
+  const agent = new DeviceAgent({ config, hardware, logger: log, onState: (state) => fleet?.onState(state), onIpfs: (a) => fleet?.publishIpfs(a) });
   agent.start();
   listenForTestControls(agent, log);
   if (config.fleetUrl) {

@@ -5,6 +5,7 @@ import type { Logger } from '../../common/log.js';
 import {
   boxSubscriptions,
   decodePayload,
+  ipfsOutgoing,
   lastWill,
   outgoing,
   parseTopic,
@@ -13,6 +14,8 @@ import {
   type CommandResponse,
   type DeviceId,
   type Health,
+  type IpfsAnnouncement,
+  type IpfsNodeInfo,
   type Outgoing,
   type Refusal,
   type ReportedState,
@@ -84,6 +87,8 @@ export class FleetClient {
   private lastReportAt = 0;
   private reconnects = 0;
   private lastError: string | null = null;
+  /** Sent again on every connect: an embedded broker forgets retained messages when it restarts. */
+  private ipfsNode: IpfsNodeInfo | null = null;
   /** Desired configs are applied one at a time, in arrival order. */
   private applying: Promise<void> = Promise.resolve();
   private readonly log: Logger;
@@ -188,6 +193,7 @@ export class FleetClient {
   private async onConnected(client: MqttClient, id: DeviceId): Promise<void> {
     try {
       await this.publish(outgoing(id, 'status', 'online'));
+      if (this.ipfsNode) await this.publish(outgoing(id, 'ipfsNode', this.ipfsNode));
       await this.publishReported();
       const subs = boxSubscriptions(id);
       await client.subscribeAsync(Object.fromEntries(subs.map((s) => [s.filter, { qos: s.qos }])));
@@ -295,6 +301,16 @@ export class FleetClient {
   private async respond(response: CommandResponse): Promise<void> {
     if (!this.deviceId) return;
     await this.publish(outgoing(this.deviceId, 'commandResponse', response)).catch((err: unknown) => this.log.warn('fleet: answering a command failed', { error: err instanceof Error ? err.message : String(err) }));
+  }
+
+  /**
+   * What the ipfs destination announces. A segment is news only while it is
+   * live: with the link down it is dropped (the VOD lists it anyway).
+   */
+  publishIpfs(a: IpfsAnnouncement): void {
+    if (a.kind === 'ipfsNode') this.ipfsNode = a.value;
+    if (!this.deviceId || !this.client?.connected) return;
+    this.publish(ipfsOutgoing(this.deviceId, a)).catch((err: unknown) => this.log.warn('fleet: an IPFS announcement was not sent', { kind: a.kind, error: err instanceof Error ? err.message : String(err) }));
   }
 
   /** The agent's state changed: report it when something a person would see changed. */

@@ -53,6 +53,10 @@ function streamState(): StreamState {
   return withPhase(initialState(loaded.config.destinations, loaded.config.recordDir, T0), 'live', null, T0);
 }
 
+const PEER_ID = '12D3KooWPeqHme1QRqpVwichQcp9BgWChjLuwNuDCVhJ7SEBJpm7';
+const SEGMENT_CID = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy';
+const VOD_CID = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi';
+
 /** One valid payload of each kind. */
 const SAMPLES: { [K in TopicKind]: Payloads[K] } = {
   status: 'online',
@@ -87,6 +91,9 @@ const SAMPLES: { [K in TopicKind]: Payloads[K] } = {
   desired: { version: 8, config: { ROOMCAST_DESTINATIONS: `youtube:${YT_KEY}`, ROOMCAST_FRAMERATE: '25' } },
   commandRequest: { id: '0b6f7c1e-5d2a-4e8b-9c3f-1a2b3c4d5e6f', name: 'identify', args: { seconds: 30 } },
   commandResponse: { id: '0b6f7c1e-5d2a-4e8b-9c3f-1a2b3c4d5e6f', ok: true, result: { width: 640, height: 360, jpegBase64: '/9j/4AAQ' } },
+  ipfsNode: { peerId: PEER_ID, multiaddrs: ['/ip4/192.0.2.7/tcp/4001', '/ip6/::1/tcp/4001'] },
+  ipfsSegment: { stream: '20261122-141503', sequence: 12, cid: SEGMENT_CID, durationSeconds: 2.0, bytes: 650_123, discontinuity: false, at: '2026-11-22T14:15:30.000Z' },
+  ipfsEnded: { stream: '20261122-141503', segments: 900, vodCid: VOD_CID, at: '2026-11-22T14:45:03.000Z' },
 };
 
 function decoded<K extends TopicKind>(kind: K, payload: string | Uint8Array): Payloads[K] {
