@@ -85,7 +85,7 @@ export class LiveStreams {
         return;
       }
       b.window = listSegment(b.window, { stream: seg.stream, cid: seg.cid, uri: this.segmentUri(seg.cid), durationSeconds: seg.durationSeconds, discontinuity: seg.discontinuity }, this.deps.window);
-      this.log.debug('live: segment listed', { deviceId: id, stream: seg.stream, sequence: seg.sequence, closedAt: seg.at, msSinceClosed: this.now() - Date.parse(seg.at) });
+      this.log.debug('live: segment listed', { deviceId: id, stream: seg.stream, sequence: seg.sequence, cid: seg.cid, closedAt: seg.at, msSinceClosed: this.now() - Date.parse(seg.at) });
     });
   }
 
