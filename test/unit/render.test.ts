@@ -455,7 +455,7 @@ describe('ipfs segmenter (renderIpfsSegmenter)', () => {
     const seg = find('splitmuxsink');
     assert.equal(seg?.props['muxer-factory'], 'mpegtsmux');
     assert.equal(seg?.props['max-size-time'], String(2_000_000_000));
-    assert.equal(seg?.props['location'], '/data/ipfs/segments/20261122-141503-r0-%05d.ts');
+    assert.equal(unquote(seg?.props['location'] ?? ''), '/data/ipfs/segments/20261122-141503-r0-%05d.ts');
     assert.ok(!flat.some((e) => /enc$/.test(e.factory)), 'no second encode');
   });
 
