@@ -30,6 +30,7 @@ export class BoxIpfs {
 
   private async open(): Promise<IpfsNode> {
     const c = this.config;
+    const rssBefore = process.memoryUsage().rss;
     let node: IpfsNode;
     if (c.ipfsKuboApi) {
       const { KuboNode } = await import('./kubo-node.js');
@@ -39,7 +40,8 @@ export class BoxIpfs {
       node = await HeliaNode.create({ dir: join(ipfsDir(c), 'store'), listen: [c.ipfsListen], name: 'roomcast-box' });
     }
     const info = { peerId: node.peerId, multiaddrs: c.ipfsAnnounce.length > 0 ? c.ipfsAnnounce : node.addresses() };
-    this.log.info('ipfs: node ready', { kubo: c.ipfsKuboApi, ...info, rssBytes: process.memoryUsage().rss });
+    // What loading and starting the node cost this process (docs/benchmarks.md).
+    this.log.info('ipfs: node ready', { kubo: c.ipfsKuboApi, ...info, rssBeforeBytes: rssBefore, rssBytes: process.memoryUsage().rss });
     this.onReady(info);
     return node;
   }
