@@ -5,7 +5,7 @@ import { renderVodPlaylist, VOD_PLAYLIST_NAME, vodSegmentName } from '../../comm
 import type { IpfsNode } from '../../common/ipfs/ipfs-node.js';
 import type { Logger } from '../../common/log.js';
 import type { IpfsAnnouncement } from '../../common/protocol.js';
-import { backoffDelay } from '../backoff.js';
+import { reportRetry } from '../destination-relay.js';
 import type { FromHost } from '../pipeline/host-messages.js';
 import { HostProcess } from '../pipeline/host-process.js';
 import { renderIpfsSegmenter } from '../pipeline/render.js';
@@ -273,10 +273,7 @@ export class IpfsPublisher {
     this.host = null;
     if (!this.wanted) return;
     this.failures += 1;
-    const reason = this.lastError ?? `segmenter exited (code ${code}, signal ${signal})`;
-    const delay = backoffDelay(this.failures);
-    this.log.warn('destination retry', { url: this.destination.display, attempt: this.failures, inMs: delay, reason });
-    this.deps.onChange({ state: 'retrying', failures: this.failures, lastError: reason, retryInMs: delay, bitrateKbps: 0 });
+    const delay = reportRetry(this.log, this.deps, this.failures, this.lastError ?? `segmenter exited (code ${code}, signal ${signal})`);
     this.lastError = null;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
