@@ -30,8 +30,10 @@ function contentType(path: string | null): string {
 /**
  * /live/<deviceId>/index.m3u8 (the live playlist), /live/<deviceId>/status
  * (what the watch page shows), /live/<deviceId>/ipfs/<cid>[/<file>] (the
- * fleet's own gateway, for that box's CIDs only), and /watch/<deviceId>
- * with its two scripts. Public, read-only, no login: a stream is public.
+ * fleet's own gateway, for that box's CIDs only; a VOD is a directory),
+ * /live/<deviceId>/segments/<cid>.ts (the same, named as players want a
+ * segment), and /watch/<deviceId> with its two scripts. Public, read-only,
+ * no login: a stream is public.
  */
 export async function liveHandler(live: LiveStreams, log: Logger): Promise<FallbackHandler> {
   const hlsJs = await loadHlsJs();
@@ -61,6 +63,11 @@ export async function liveHandler(live: LiveStreams, log: Logger): Promise<Fallb
     }
     if (what === 'ipfs' && cid !== undefined && CID.test(cid) && rest.length === 0 && (file === undefined || VOD_FILE.test(file))) {
       await serveContent(live, id, cid, file ?? null, req, res, log);
+      return true;
+    }
+    const segment = what === 'segments' && parts.length === 4 ? /^(.+)\.ts$/.exec(cid ?? '')?.[1] : undefined;
+    if (segment !== undefined && CID.test(segment)) {
+      await serveContent(live, id, segment, null, req, res, log);
       return true;
     }
     return false;

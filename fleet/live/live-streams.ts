@@ -131,8 +131,14 @@ export class LiveStreams {
     });
   }
 
+  /**
+   * Players check a segment URI's extension (ffmpeg 5.1.9's hls demuxer
+   * refuses one without an allowed one, and VLC and ffplay use it), so the
+   * fleet names segments <cid>.ts. A public gateway takes ?filename= only,
+   * which satisfies browsers (hls.js) but not ffmpeg's check (docs/ipfs.md).
+   */
   private segmentUri(cid: string): string {
-    return this.deps.gateway ? `${this.deps.gateway}/ipfs/${cid}` : `ipfs/${cid}`;
+    return this.deps.gateway ? `${this.deps.gateway}/ipfs/${cid}?filename=${cid}.ts` : `segments/${cid}.ts`;
   }
 
   /** The live playlist, or null when the box has published nothing since this process started. */
