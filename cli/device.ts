@@ -52,6 +52,7 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
     config,
     hardware,
     logger: log,
+    onIpfs: (a) => fleet?.publishIpfs(a),
     onState: (state) => {
       updates.keeper.onPhase(state.phase);
       fleet?.onState(state);

@@ -5,16 +5,17 @@ export interface Destination {
   /** Stable id, unique within one config: the platform name, numbered when repeated. */
   id: string;
   platform: Platform;
-  protocol: 'rtmp' | 'rtmps';
+  /** ipfs: HLS segments published to IPFS and announced to the fleet (no URL, no secret). */
+  protocol: 'rtmp' | 'rtmps' | 'ipfs';
   url: string;
   /** The URL with its stream key and password masked down to the last 4 characters. */
   display: string;
 }
 
-export type Platform = 'youtube' | 'twitch' | 'facebook' | 'custom';
+export type Platform = 'youtube' | 'twitch' | 'facebook' | 'custom' | 'ipfs';
 
 /** Ingest URLs from the platforms' own documentation (see ../shared/FIELD.md). */
-const PRESETS: Record<Exclude<Platform, 'custom'>, string> = {
+const PRESETS: Record<Exclude<Platform, 'custom' | 'ipfs'>, string> = {
   youtube: 'rtmp://a.rtmp.youtube.com/live2/',
   twitch: 'rtmp://live.twitch.tv/app/',
   facebook: 'rtmps://live-api-s.facebook.com:443/rtmp/',
@@ -26,12 +27,16 @@ function isPreset(name: string): name is keyof typeof PRESETS {
   return Object.hasOwn(PRESETS, name);
 }
 
+/** The IPFS destination: a word on its own, since it has no server and no key. */
+export const IPFS_WORD = 'ipfs';
+
 /**
  * Parses one destination word: `youtube:KEY`, `twitch:KEY`, `facebook:KEY`,
- * or an `rtmp://` / `rtmps://` URL of the form scheme://host[:port]/app/streamkey.
- * Returns an error message that never contains the key.
+ * an `rtmp://` / `rtmps://` URL of the form scheme://host[:port]/app/streamkey,
+ * or `ipfs`. Returns an error message that never contains the key.
  */
 export function parseDestination(word: string): Omit<Destination, 'id'> | { error: string } {
+  if (word.toLowerCase() === IPFS_WORD) return { platform: 'ipfs', protocol: 'ipfs', url: 'ipfs:', display: IPFS_WORD };
   const colon = word.indexOf(':');
   const head = colon > 0 ? word.slice(0, colon).toLowerCase() : '';
   if (isPreset(head)) {
@@ -43,7 +48,7 @@ export function parseDestination(word: string): Omit<Destination, 'id'> | { erro
     return { platform: head, protocol: url.startsWith('rtmps:') ? 'rtmps' : 'rtmp', url, display: PRESETS[head] + maskSecret(key) };
   }
   if (head === 'rtmp' || head === 'rtmps') return parseRtmpUrl(word, head);
-  return { error: `"${maskSecret(word)}" is neither an rtmp:// or rtmps:// URL nor one of ${PRESET_NAMES.map((p) => `${p}:KEY`).join(', ')}` };
+  return { error: `"${maskSecret(word)}" is neither an rtmp:// or rtmps:// URL nor one of ${PRESET_NAMES.map((p) => `${p}:KEY`).join(', ')}, ${IPFS_WORD}` };
 }
 
 function parseRtmpUrl(word: string, protocol: 'rtmp' | 'rtmps'): Omit<Destination, 'id'> | { error: string } {
@@ -77,6 +82,7 @@ export function assignIds(parsed: Omit<Destination, 'id'>[]): Destination[] {
 
 /** Every form in which a destination's secrets may be printed, for the log scrubber. */
 export function destinationSecrets(d: Destination): string[] {
+  if (d.protocol === 'ipfs') return [];
   const url = new URL(d.url);
   const key = url.pathname.split('/').filter((s) => s.length > 0).pop() ?? '';
   const forms = [key, key + url.search, url.search.slice(1), url.password, safeDecode(url.password)];

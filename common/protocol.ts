@@ -1,4 +1,4 @@
-import type { AudioState, DestinationState, Phase, StreamState, VideoState } from '../device/state.js';
+import type { AudioState, DestinationState, IpfsState, Phase, StreamState, VideoState } from '../device/state.js';
 import { loadConfig, type ConfigIssue, type Env, OTHER_PREFIXES } from './config/load.js';
 import { SCHEMA, type DeviceConfig } from './config/schema.js';
 import { parseDestination, type Platform } from './destination.js';
@@ -141,6 +141,40 @@ export interface Health {
   probeMs?: number;
 }
 
+/**
+ * The box's IPFS node, as the fleet's node dials it: no discovery of any kind
+ * runs, so these addresses are the only way in (docs/ipfs.md).
+ */
+export interface IpfsNodeInfo {
+  peerId: string;
+  /** TCP multiaddrs without the /p2p/ part. */
+  multiaddrs: string[];
+}
+
+/** One HLS segment of a talk, added to IPFS (and pinned) on the box before it is announced. */
+export interface IpfsSegment {
+  /** The talk: one go-live to its stop. */
+  stream: string;
+  /** 0, 1, 2, ... within the talk, with no gaps. */
+  sequence: number;
+  cid: string;
+  durationSeconds: number;
+  bytes: number;
+  /** Timestamps restart here (the segmenter was restarted mid-talk). */
+  discontinuity: boolean;
+  /** When the segment was closed (the box's clock). */
+  at: string;
+}
+
+/** A talk ended: its whole recording as a VOD playlist (a directory holding index.m3u8 and the segments). */
+export interface IpfsEnded {
+  stream: string;
+  segments: number;
+  /** Null when the talk had no segment or the VOD could not be added. */
+  vodCid: string | null;
+  at: string;
+}
+
 /** One type maps every topic to its payload, so a publisher cannot send the wrong shape. */
 export interface Payloads {
   status: Status;
@@ -149,6 +183,9 @@ export interface Payloads {
   desired: DesiredConfig;
   commandRequest: CommandRequest;
   commandResponse: CommandResponse;
+  ipfsNode: IpfsNodeInfo;
+  ipfsSegment: IpfsSegment;
+  ipfsEnded: IpfsEnded;
 }
 
 export type TopicKind = keyof Payloads;
@@ -175,6 +212,11 @@ export const TOPICS: { readonly [K in TopicKind]: TopicSpec } = {
   // absent box: a "start" must not run an hour after the fleet gave up on it.
   commandRequest: { suffix: 'command/request', publisher: 'fleet', retain: false, qos: 1, subscribeQos: 0 },
   commandResponse: { suffix: 'command/response', publisher: 'box', retain: false, qos: 1, subscribeQos: 1 },
+  // Retained: a fleet service that starts later can still reach the box's node and find its last talk.
+  ipfsNode: { suffix: 'ipfs/node', publisher: 'box', retain: true, qos: 1, subscribeQos: 1 },
+  // Not retained: a segment is news for the live playlist only (the VOD lists them all).
+  ipfsSegment: { suffix: 'ipfs/segment', publisher: 'box', retain: false, qos: 1, subscribeQos: 1 },
+  ipfsEnded: { suffix: 'ipfs/ended', publisher: 'box', retain: true, qos: 1, subscribeQos: 1 },
 };
 
 const KINDS = Object.keys(TOPICS) as TopicKind[];
@@ -246,6 +288,14 @@ export function payloadFits(msg: Outgoing): boolean {
 export function snapshotJpegBudget(transactionId: string): number {
   const empty = encodePayload('commandResponse', { id: transactionId, ok: true, result: { jpegBase64: '', width: 99999, height: 99999 } });
   return Math.floor((MAX_PAYLOAD_BYTES - Buffer.byteLength(empty, 'utf8')) / 4) * 3;
+}
+
+/** What the box tells the fleet about IPFS, as one value: the kind of topic and its payload. */
+export type IpfsKind = 'ipfsNode' | 'ipfsSegment' | 'ipfsEnded';
+export type IpfsAnnouncement = { [K in IpfsKind]: { kind: K; value: Payloads[K] } }[IpfsKind];
+
+export function ipfsOutgoing(deviceId: DeviceId, a: IpfsAnnouncement): Outgoing {
+  return { topic: topicOf(deviceId, a.kind), payload: JSON.stringify(a.value), qos: TOPICS[a.kind].qos, retain: TOPICS[a.kind].retain };
 }
 
 /** The box's last will, set when it connects: the broker publishes it when the box vanishes. */
@@ -415,6 +465,7 @@ export function restoreMasked(incoming: Readonly<Record<string, string>>, stored
 function maskDestinationWord(word: string): string {
   const parsed = parseDestination(word);
   if ('error' in parsed) return maskSecret(word);
+  if (parsed.platform === 'ipfs') return word;
   if (parsed.platform === 'custom' || word.includes('://')) return parsed.display;
   // Keep the form the user wrote: youtube:****abcd, not the expanded ingest URL.
   const colon = word.indexOf(':');
@@ -440,6 +491,12 @@ export function decodePayload<K extends TopicKind>(kind: K, payload: string | Ui
     if (err instanceof Invalid) return { ok: false, error: err.message };
     throw err;
   }
+}
+
+export function decodeIpfs(kind: IpfsKind, payload: string | Uint8Array): Decoded<IpfsAnnouncement> {
+  const d = decodePayload(kind, payload);
+  // The value was decoded by this kind's reader, so it is this kind's payload.
+  return d.ok ? { ok: true, value: { kind, value: d.value } as IpfsAnnouncement } : d;
 }
 
 /** The transaction id of a command request that failed to decode, so the box can still answer it. */
@@ -565,10 +622,15 @@ const MAX_TEXT = 2000;
 const MAX_VARIABLES = 64;
 const MAX_VALUE = 4096;
 const PHASES = valuesOf<Phase>({ idle: true, starting: true, live: true, stopping: true, error: true });
-const PLATFORMS = valuesOf<Platform>({ youtube: true, twitch: true, facebook: true, custom: true });
+const PLATFORMS = valuesOf<Platform>({ youtube: true, twitch: true, facebook: true, custom: true, ipfs: true });
 const DESTINATION_STATES = valuesOf<DestinationState['state']>({ idle: true, connecting: true, live: true, retrying: true });
 const AUDIO_SOURCES = valuesOf<AudioState['source']>({ microphone: true, test: true, none: true });
 const STATUSES = valuesOf<Status>({ online: true, offline: true, lost: true });
+
+const cid = word(/^(Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{50,100})$/, 'a CID (CIDv1 in base32, or CIDv0)');
+const streamId = word(/^[A-Za-z0-9_-]{1,64}$/, 'a stream id (1 to 64 letters, digits, - or _)');
+const peerId = word(/^[1-9A-HJ-NP-Za-km-z]{40,100}$/, 'a libp2p peer id (base58)');
+const multiaddr = word(/^\/(ip4|ip6|dns4|dns6|dns)\/[A-Za-z0-9.:-]{1,253}\/tcp\/\d{1,5}$/, 'a TCP multiaddr like /ip4/192.0.2.7/tcp/4001');
 
 const isoTime = word(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/, 'a time like 2026-05-01T12:00:00.000Z');
 const message = nullable(text(MAX_TEXT));
@@ -585,6 +647,18 @@ const variables: Check<Record<string, string>> = (v, at) => {
     }),
   );
 };
+
+const ipfsState = shape<IpfsState>({
+  peerId: nullable(peerId),
+  stream: nullable(streamId),
+  segments: whole(0),
+  lastCid: nullable(cid),
+  vodCid: nullable(cid),
+  vodStream: nullable(streamId),
+  pinnedBytes: whole(0),
+  unpinned: whole(0),
+  lastError: message,
+});
 
 const streamState = shape<StreamState>({
   phase: oneOf(PHASES),
@@ -616,6 +690,8 @@ const streamState = shape<StreamState>({
     stopped: message,
   }),
   restarts: whole(0),
+  // A box of an older release sends no ipfs field: the same as none.
+  ipfs: (v, at) => (v === undefined ? null : nullable(ipfsState)(v, at)),
   audio: shape<AudioState>({
     source: oneOf(AUDIO_SOURCES),
     peakDb: listOf(real(-1000, 100), 16),
@@ -733,4 +809,10 @@ const READERS: { readonly [K in TopicKind]: (text: string) => Payloads[K] } = {
   desired: json(shape<DesiredConfig>({ version, config: variables }), 'desired'),
   commandRequest: json(commandRequest, 'request'),
   commandResponse: json(commandResponse, 'response'),
+  ipfsNode: json(shape<IpfsNodeInfo>({ peerId, multiaddrs: listOf(multiaddr, 16) }), 'node'),
+  ipfsSegment: json(
+    shape<IpfsSegment>({ stream: streamId, sequence: whole(0), cid, durationSeconds: real(0.001, 60), bytes: whole(1), discontinuity: flag, at: isoTime }),
+    'segment',
+  ),
+  ipfsEnded: json(shape<IpfsEnded>({ stream: streamId, segments: whole(0), vodCid: nullable(cid), at: isoTime }), 'ended'),
 };

@@ -2,11 +2,14 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { DeviceConfig } from '../common/config/schema.js';
 import { destinationSecrets, type Destination } from '../common/destination.js';
+import type { IpfsAnnouncement } from '../common/protocol.js';
 import type { Logger } from '../common/log.js';
 import { registerSecret } from '../common/secret.js';
 import type { Hardware } from './hardware/types.js';
 import { backoffDelay } from './backoff.js';
 import { DestinationRelay } from './destination-relay.js';
+import { BoxIpfs, ipfsDir } from './ipfs/box-ipfs.js';
+import { IpfsPublisher } from './ipfs/ipfs-publisher.js';
 import type { FromHost, HostStats } from './pipeline/host-messages.js';
 import { drainHostPool, HostProcess, prewarmHosts } from './pipeline/host-process.js';
 import { planPipeline, type PipelinePlan } from './pipeline/plan.js';
@@ -16,7 +19,7 @@ import { planReconfigure, type ReconfigurePlan } from './reconfigure.js';
 import type { SnapshotPlan } from './pipeline/snapshot-plan.js';
 import { SnapshotError, SnapshotRequests, type Snapshot } from './snapshot-requests.js';
 import type { SourceFeed } from './pipeline/host-messages.js';
-import { applyAudioLevel, applyCoreStats, applyVideoSource, destinationEntry, initialState, mediaFlowing, withDestination, withPhase, type StreamState } from './state.js';
+import { applyAudioLevel, applyCoreStats, applyVideoSource, destinationEntry, initialIpfsState, initialState, mediaFlowing, withDestination, withPhase, type DestinationState, type StreamState } from './state.js';
 
 export interface AgentDeps {
   config: DeviceConfig;
@@ -27,7 +30,12 @@ export interface AgentDeps {
   stateLogIntervalMs?: number;
   now?: () => Date;
   onState?: (state: StreamState) => void;
+  /** What the ipfs destination announces (to the fleet, over MQTT). */
+  onIpfs?: (announcement: IpfsAnnouncement) => void;
 }
+
+/** A destination's runner: an RTMP relay, or the IPFS publisher. */
+type DestinationRunner = DestinationRelay | IpfsPublisher;
 
 /** SIGTERM to exit must fit in balena's 10 s grace period with room to spare. */
 export const STOP_DEADLINE_MS = 4000;
@@ -46,7 +54,9 @@ const SNAPSHOT_TIMEOUT_MS = 5000;
 export class DeviceAgent {
   private state: StreamState;
   private host: HostProcess | null = null;
-  private relays: DestinationRelay[] = [];
+  private relays: DestinationRunner[] = [];
+  /** The box's IPFS node while an ipfs destination is configured. */
+  private ipfs: BoxIpfs | null = null;
   private janitor: RecordingJanitor | null = null;
   private diskTimer: NodeJS.Timeout | null = null;
   private diskCheckRunning = false;
@@ -87,6 +97,8 @@ export class DeviceAgent {
 
   start(): void {
     this.relays = this.config.destinations.map((d) => this.newRelay(d));
+    // Opened at once, not at go-live: the fleet learns where to fetch from, and past talks stay reachable.
+    if (this.ipfs) void this.ipfs.node().catch((err: unknown) => this.onIpfsError(err));
     this.janitor = this.newJanitor();
     this.stateLogTimer = setInterval(() => {
       if (this.state.phase !== 'idle') this.log.info('state', { state: this.state });
@@ -94,17 +106,51 @@ export class DeviceAgent {
     if (this.config.autostart) this.goLive();
   }
 
-  private newRelay(destination: Destination): DestinationRelay {
+  private onIpfsError(err: unknown): void {
+    const error = `the IPFS node did not start: ${err instanceof Error ? err.message : String(err)}`;
+    this.log.error(error);
+    this.state = this.state.ipfs ? { ...this.state, ipfs: { ...this.state.ipfs, lastError: error } } : this.state;
+    this.emit();
+  }
+
+  private newRelay(destination: Destination): DestinationRunner {
+    const onChange = (patch: Partial<DestinationState>): void => {
+      this.state = withDestination(this.state, destination.id, patch);
+      this.checkLive();
+    };
+    if (destination.platform === 'ipfs') return this.newIpfsPublisher(destination, onChange);
     destinationSecrets(destination).forEach(registerSecret);
     return new DestinationRelay({
       destination,
       logger: this.log,
       statsIntervalMs: this.deps.statsIntervalMs ?? 1000,
       streamKbps: this.config.videoBitrateKbps + this.config.audioBitrateKbps,
-      onChange: (patch) => {
-        this.state = withDestination(this.state, destination.id, patch);
-        this.checkLive();
+      onChange,
+    });
+  }
+
+  private newIpfsPublisher(destination: Destination, onChange: (patch: Partial<DestinationState>) => void): IpfsPublisher {
+    const c = this.config;
+    this.ipfs ??= new BoxIpfs(c, this.log.child('ipfs'), (info) => {
+      this.state = { ...this.state, ipfs: { ...(this.state.ipfs ?? initialIpfsState()), peerId: info.peerId } };
+      this.deps.onIpfs?.({ kind: 'ipfsNode', value: info });
+      this.emit();
+    });
+    const ipfs = this.ipfs;
+    return new IpfsPublisher({
+      destination,
+      node: () => ipfs.node(),
+      ipfsDir: ipfsDir(c),
+      segmentSeconds: c.keyframeSeconds,
+      keepBytes: c.ipfsKeep,
+      newStreamId: this.nextStamp,
+      logger: this.log,
+      onChange,
+      onIpfs: (patch) => {
+        this.state = { ...this.state, ipfs: { ...(this.state.ipfs ?? initialIpfsState()), ...patch } };
+        this.emit();
       },
+      announce: (a) => this.deps.onIpfs?.(a),
     });
   }
 
@@ -125,13 +171,19 @@ export class DeviceAgent {
     const stopping = this.relays.filter((r) => plan.stopDestinations.includes(r.destination.id));
     this.relays = this.relays.filter((r) => !stopping.includes(r));
     await Promise.all(stopping.map((r) => r.stop(STOP_DEADLINE_MS)));
+    if (plan.reopenIpfs || !next.destinations.some((d) => d.platform === 'ipfs')) {
+      await this.ipfs?.close();
+      this.ipfs = null;
+    }
     const started = plan.startDestinations.map((d) => this.newRelay(d));
     this.relays.push(...started);
+    if (this.ipfs && plan.reopenIpfs) void this.ipfs.node().catch((err: unknown) => this.onIpfsError(err));
     // Keep the config's order, each kept destination with its running figures.
     this.state = {
       ...this.state,
       destinations: next.destinations.map((d) => this.state.destinations.find((s) => s.id === d.id && !plan.stopDestinations.includes(d.id)) ?? destinationEntry(d)),
       recording: { ...this.state.recording, enabled: next.recordDir !== null, dir: next.recordDir },
+      ipfs: next.destinations.some((d) => d.platform === 'ipfs') ? (this.state.ipfs ?? initialIpfsState()) : null,
     };
     if (plan.janitor) this.janitor = this.newJanitor();
     if (plan.restartCore) {
@@ -412,6 +464,8 @@ export class DeviceAgent {
     if (this.stateLogTimer) clearInterval(this.stateLogTimer);
     this.stateLogTimer = null;
     await this.stopStream();
+    await this.ipfs?.close();
+    this.ipfs = null;
     drainHostPool();
   }
 

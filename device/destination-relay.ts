@@ -41,6 +41,17 @@ const WATCHDOG_MS = 500;
  */
 const PROBE_MS = 1000;
 
+/**
+ * A destination's host process exited unasked: the next attempt's delay
+ * (capped, jittered backoff), logged and shown in its state with the reason.
+ */
+export function reportRetry(log: Logger, deps: { destination: Destination; onChange(patch: Partial<DestinationState>): void }, failures: number, reason: string): number {
+  const delay = backoffDelay(failures);
+  log.warn('destination retry', { url: deps.destination.display, attempt: failures, inMs: delay, reason });
+  deps.onChange({ state: 'retrying', failures, lastError: reason, retryInMs: delay, bitrateKbps: 0 });
+  return delay;
+}
+
 /** host and port of a destination, for the reachability probe. */
 export function destinationAddress(d: Destination): { host: string; port: number } {
   const url = new URL(d.url);
@@ -197,10 +208,7 @@ export class DestinationRelay {
     this.host = null;
     if (!this.wanted) return;
     this.failures += 1;
-    const reason = this.lastError ?? `relay exited (code ${code}, signal ${signal})`;
-    const delay = backoffDelay(this.failures);
-    this.log.warn('destination retry', { url: this.deps.destination.display, attempt: this.failures, inMs: delay, reason });
-    this.deps.onChange({ state: 'retrying', failures: this.failures, lastError: reason, retryInMs: delay, bitrateKbps: 0 });
+    const delay = reportRetry(this.log, this.deps, this.failures, this.lastError ?? `relay exited (code ${code}, signal ${signal})`);
     this.lastError = null;
     this.retryTimer = setTimeout(() => this.retryNow(), delay);
     this.startProbing();

@@ -20,7 +20,11 @@ export interface ReconfigurePlan {
   redrawSlate: boolean;
   /** The recording janitor's folder or threshold changed. */
   janitor: boolean;
+  /** The IPFS node's settings changed: it is reopened (after the ipfs destination's talk is ended). */
+  reopenIpfs: boolean;
 }
+
+const IPFS_KEYS: readonly ConfigKey[] = ['ipfsListen', 'ipfsAnnounce', 'ipfsKeep', 'ipfsKuboApi'];
 
 export function planReconfigure(before: DeviceConfig, after: DeviceConfig): ReconfigurePlan {
   const keys = (Object.keys(SCHEMA) as ConfigKey[]).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
@@ -28,9 +32,12 @@ export function planReconfigure(before: DeviceConfig, after: DeviceConfig): Reco
   const restartCore = scopes.has('pipeline') || scopes.has('recorder');
   // A relay judges stalls against the stream's bitrate: a new bitrate needs new relays.
   const bitrate = keys.includes('videoBitrateKbps') || keys.includes('audioBitrateKbps');
+  // The ipfs destination cuts segments one GOP long and runs on its node's settings.
+  const ipfs = keys.some((k) => IPFS_KEYS.includes(k) || k === 'keyframeSeconds');
+  const restarted = (d: Destination): boolean => bitrate || (ipfs && d.platform === 'ipfs');
   const same = (a: Destination, b: Destination): boolean => a.id === b.id && a.url === b.url;
-  const stopDestinations = before.destinations.filter((d) => bitrate || !after.destinations.some((n) => same(d, n))).map((d) => d.id);
-  const startDestinations = after.destinations.filter((n) => bitrate || !before.destinations.some((d) => same(d, n)));
+  const stopDestinations = before.destinations.filter((d) => restarted(d) || !after.destinations.some((n) => same(d, n))).map((d) => d.id);
+  const startDestinations = after.destinations.filter((n) => restarted(n) || !before.destinations.some((d) => same(d, n)));
   return {
     changed: keys.map((k) => SCHEMA[k].env),
     restartCore,
@@ -38,5 +45,6 @@ export function planReconfigure(before: DeviceConfig, after: DeviceConfig): Reco
     startDestinations,
     redrawSlate: scopes.has('slate') && !restartCore,
     janitor: keys.includes('recordDir') || keys.includes('recordMinFree'),
+    reopenIpfs: keys.some((k) => IPFS_KEYS.includes(k)),
   };
 }

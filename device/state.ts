@@ -46,7 +46,30 @@ export interface StreamState {
   };
   /** Pipeline restarts since the box went live. */
   restarts: number;
+  /** Publishing to IPFS; null without the ipfs destination. */
+  ipfs: IpfsState | null;
   audio: AudioState;
+}
+
+/** The ipfs destination: the box's IPFS node, the talk it publishes, and the last finished talk's VOD. */
+export interface IpfsState {
+  peerId: string | null;
+  /** The talk being published (null when idle) and the segments added to it so far. */
+  stream: string | null;
+  segments: number;
+  lastCid: string | null;
+  /** The last finished talk's VOD playlist (a directory with index.m3u8), pinned. */
+  vodCid: string | null;
+  vodStream: string | null;
+  /** What the box's IPFS store keeps pinned (ROOMCAST_IPFS_KEEP bounds it). */
+  pinnedBytes: number;
+  /** Segments unpinned to keep ROOMCAST_IPFS_KEEP since the agent started. */
+  unpinned: number;
+  lastError: string | null;
+}
+
+export function initialIpfsState(): IpfsState {
+  return { peerId: null, stream: null, segments: 0, lastCid: null, vodCid: null, vodStream: null, pinnedBytes: 0, unpinned: 0, lastError: null };
 }
 
 /** The picture: the camera's, or the slate while the camera is lost. */
@@ -116,6 +139,7 @@ export function initialState(destinations: Destination[], recordDir: string | nu
     video: { slate: false, slateSince: null, lastError: null, losses: 0 },
     recording: { enabled: recordDir !== null, dir: recordDir, currentSegment: null, segmentsClosed: 0, freeBytes: null, segmentsRemoved: 0, stopped: null },
     restarts: 0,
+    ipfs: destinations.some((d) => d.platform === 'ipfs') ? initialIpfsState() : null,
     audio: { source: audioSource, peakDb: [], rmsDb: [], quietSince: null, silent: false, clipping: false, lastClipAt: null, failed: false, failReason: null },
   };
 }

@@ -1,5 +1,5 @@
 import { parseVariables, type ConfigError, type Env } from '../common/config/load.js';
-import { directory, integer, optionalDirectory, optionalSecret, optionalUrl, type VariableSpec } from '../common/config/schema.js';
+import { boolean, directory, integer, optionalDirectory, optionalSecret, optionalUrl, tcpMultiaddr, type VariableSpec } from '../common/config/schema.js';
 
 /**
  * The fleet service's own variables (`roomcast fleet`), in the same form as
@@ -150,6 +150,34 @@ export const FLEET_SCHEMA = {
     values: '500..120000 (ms)',
     doc: 'How long a command waits for the box\'s answer before the API reports a timeout.',
     parse: integer(500, 120_000),
+  }),
+  ipfs: variable({
+    env: 'ROOMCAST_FLEET_IPFS',
+    default: 'true',
+    values: 'true, false',
+    doc: 'Run the fleet\'s own IPFS node (Helia, blocks under ROOMCAST_FLEET_DATA_DIR/ipfs): it fetches each segment boxes announce from the box over libp2p before listing it in /live/<deviceId>/index.m3u8, serves it as the default gateway, and pins each finished talk.',
+    parse: boolean,
+  }),
+  ipfsListen: variable({
+    env: 'ROOMCAST_FLEET_IPFS_LISTEN',
+    default: undefined,
+    values: 'TCP multiaddr',
+    doc: 'Where the fleet\'s IPFS node listens. Unset: it does not listen, it only dials the boxes at the addresses they announce.',
+    parse: (raw: string): string | null => (raw.trim() === '' ? null : tcpMultiaddr(raw)),
+  }),
+  ipfsGateway: variable({
+    env: 'ROOMCAST_FLEET_IPFS_GATEWAY',
+    default: undefined,
+    values: 'https://gateway.example.org',
+    doc: 'An IPFS path gateway for the segment URIs of live playlists and for VODs (segments at <gateway>/ipfs/<cid>). Unset: the fleet\'s own node, at /live/<deviceId>/ipfs/<cid>. A public gateway finds segments only when the boxes use Kubo (ROOMCAST_IPFS_KUBO_API), which announces them to the DHT.',
+    parse: (raw: string): string | null => optionalUrl(raw, ['http:', 'https:'], 'https://ipfs.io')?.origin ?? null,
+  }),
+  ipfsWindow: variable({
+    env: 'ROOMCAST_FLEET_IPFS_WINDOW',
+    default: '6',
+    values: '3..60 (segments)',
+    doc: 'How many of the newest segments a live playlist lists.',
+    parse: integer(3, 60),
   }),
   healthRetentionDays: variable({
     env: 'ROOMCAST_FLEET_HEALTH_DAYS',

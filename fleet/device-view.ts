@@ -1,5 +1,5 @@
 import { maskSecrets, type Health, type Refusal, type Status, type UpdateState } from '../common/protocol.js';
-import type { DestinationState, Phase } from '../device/state.js';
+import type { DestinationState, IpfsState, Phase } from '../device/state.js';
 import type { DeviceRecord } from './store/types.js';
 
 /** A box as the API and the dashboard show it: nothing secret beyond a key's last 4 characters. */
@@ -22,6 +22,8 @@ export interface DeviceView {
   /** The desired config, stream keys masked. */
   config: Record<string, string>;
   destinations: DestinationState[];
+  /** The ipfs destination: the box's IPFS node, the talk it publishes, the last talk's VOD CID (null without it). */
+  ipfs: IpfsState | null;
   health: Health | null;
   healthAt: string | null;
   /** What the box said of balena updates (null: it has no supervisor to ask, or an older release). */
@@ -47,6 +49,7 @@ export function deviceView(d: DeviceRecord): DeviceView {
     refused: reported?.refused ?? null,
     config: maskSecrets(d.desiredConfig),
     destinations: reported?.state.destinations ?? [],
+    ipfs: reported?.state.ipfs ?? null,
     health: d.health,
     healthAt: d.healthAt,
     update: reported?.update ?? null,

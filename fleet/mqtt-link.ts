@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../common/log.js';
 import {
+  decodeIpfs,
   decodePayload,
   fleetSubscriptions,
   outgoing,
@@ -10,6 +11,7 @@ import {
   type CommandName,
   type CommandResponse,
   type DeviceId,
+  type IpfsAnnouncement,
   type Outgoing,
 } from '../common/protocol.js';
 import type { FleetStore } from './store/types.js';
@@ -31,6 +33,8 @@ export interface FleetLinkDeps {
   shared: boolean;
   /** Called once what a box sent is stored (the dashboard's live updates). */
   onStored?: (deviceId: DeviceId) => void;
+  /** What a box announces about IPFS (its node, segments, the end of a talk): for the live playlists. */
+  onIpfs?: (deviceId: DeviceId, announcement: IpfsAnnouncement) => void;
   now?: () => Date;
 }
 
@@ -153,6 +157,16 @@ export class FleetLink {
         if (waiting) waiting(d.value);
         return;
       }
+      case 'ipfsNode':
+      case 'ipfsSegment':
+      case 'ipfsEnded': {
+        // A cleared retained message (a revoked box): nothing to follow.
+        if (payload.length === 0) return;
+        const d = decodeIpfs(kind, payload);
+        if (!d.ok) return this.drop(topic, d.error);
+        this.deps.onIpfs?.(deviceId, d.value);
+        return;
+      }
       case 'desired':
       case 'commandRequest':
         // Our own publications, seen through roomcast/#-wide subscriptions of other tools: not ours to store.
@@ -190,7 +204,7 @@ export class FleetLink {
 
   /** Removes a box's retained messages (its desired config holds stream keys). */
   async clearRetained(deviceId: DeviceId): Promise<void> {
-    for (const kind of ['desired', 'status', 'reported'] as const) await this.publish({ topic: topicOf(deviceId, kind), payload: '', qos: 1, retain: true });
+    for (const kind of ['desired', 'status', 'reported', 'ipfsNode', 'ipfsEnded'] as const) await this.publish({ topic: topicOf(deviceId, kind), payload: '', qos: 1, retain: true });
   }
 
   async command(deviceId: DeviceId, name: CommandName, args: Record<string, number> | undefined, timeoutMs: number): Promise<CommandOutcome> {

@@ -17,6 +17,10 @@ import { buildApi } from './http/api.js';
 import { Auth } from './http/auth.js';
 import { LoginLimiter } from './http/login-limiter.js';
 import { HttpServer } from './http/server.js';
+import { liveHandler } from './live/live-http.js';
+import { LiveStreams } from './live/live-streams.js';
+import type { HeliaNode } from '../common/ipfs/helia-node.js';
+import { join } from 'node:path';
 
 export interface FleetServiceDeps {
   config: FleetConfig;
@@ -50,6 +54,8 @@ export class FleetService {
   private ops: FleetOperations | null = null;
   private events: DeviceEvents | null = null;
   private rollouts: RolloutExecutor | null = null;
+  private ipfsNode: HeliaNode | null = null;
+  private live: LiveStreams | null = null;
 
   constructor(private readonly deps: FleetServiceDeps) {}
 
@@ -71,7 +77,19 @@ export class FleetService {
     let ops: FleetOperations | null = null;
     const events = new DeviceEvents((id) => ops?.get(id) ?? Promise.resolve(null));
     this.events = events;
-    const link = new FleetLink({ ...broker.link, store, logger: logger.child('mqtt'), shared: config.mqttUrl !== null, onStored: (id) => events.changed(id) });
+    const live = await this.startLive(config, store, logger.child('live'));
+    const link = new FleetLink({
+      ...broker.link,
+      store,
+      logger: logger.child('mqtt'),
+      shared: config.mqttUrl !== null,
+      onStored: (id) => events.changed(id),
+      onIpfs: (id, a) => {
+        if (a.kind === 'ipfsNode') live.onNode(id, a.value);
+        else if (a.kind === 'ipfsSegment') live.onSegment(id, a.value);
+        else live.onEnded(id, a.value);
+      },
+    });
     this.link = link;
     await link.start();
 
@@ -81,7 +99,7 @@ export class FleetService {
     this.ops = ops;
     const auth = await Auth.create({ admin, store, limiter: new LoginLimiter(), secureCookies: config.publicUrl?.startsWith('https:') ?? false });
     const balena = new BalenaOperations({ config, store, balena: this.startBalena(store), logger: logger.child('balena') });
-    this.http = new HttpServer(buildApi({ ops, auth, events, balena }), logger.child('http'));
+    this.http = new HttpServer(buildApi({ ops, auth, events, balena }), logger.child('http'), [await liveHandler(live, logger.child('live'))]);
     const httpPort = await this.http.listen(config.listenHost, config.httpPort);
     const publicUrl = config.publicUrl ?? `http://${hostname()}:${httpPort}`;
     boxMqttUrl = config.boxMqttUrl ?? defaultBoxMqttUrl(publicUrl, broker.ports);
@@ -109,6 +127,23 @@ export class FleetService {
     return { fleet, rollouts };
   }
 
+  /** The fleet's IPFS node (loaded only when ROOMCAST_FLEET_IPFS is on) and the live playlists. */
+  private async startLive(config: FleetConfig, store: FleetStore, logger: Logger): Promise<LiveStreams> {
+    if (config.ipfs) {
+      const { HeliaNode } = await import('../common/ipfs/helia-node.js');
+      this.ipfsNode = await HeliaNode.create({ dir: join(config.dataDir, 'ipfs'), listen: config.ipfsListen ? [config.ipfsListen] : [], name: 'roomcast-fleet' });
+      logger.info('IPFS node ready', { peerId: this.ipfsNode.peerId, listen: this.ipfsNode.addresses(), gateway: config.ipfsGateway ?? 'own' });
+    }
+    this.live = new LiveStreams({
+      node: this.ipfsNode,
+      gateway: config.ipfsGateway,
+      window: config.ipfsWindow,
+      logger,
+      reportedVod: async (id) => (await store.getDevice(id))?.reported?.state.ipfs?.vodCid ?? null,
+    });
+    return this.live;
+  }
+
   get operations(): FleetOperations {
     if (!this.ops) throw new Error('the fleet service is not started');
     return this.ops;
@@ -122,6 +157,10 @@ export class FleetService {
     await this.http?.close();
     await this.rollouts?.stop();
     await this.link?.stop();
+    await this.live?.stop();
+    await this.ipfsNode?.stop();
+    this.live = null;
+    this.ipfsNode = null;
     await this.broker?.stop();
     await this.store?.close();
     this.http = null;

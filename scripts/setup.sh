@@ -15,6 +15,7 @@ PACKAGES=(
   nginx-light libnginx-mod-rtmp stunnel4 ffmpeg
   mosquitto mosquitto-clients postgresql
   v4l-utils alsa-utils util-linux mount
+  chromium
 )
 
 missing=()

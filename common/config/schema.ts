@@ -106,6 +106,7 @@ function destinations(raw: string): Destination[] {
     if ('error' in d) errors.push(`#${i + 1}: ${d.error}`);
     else parsed.push(d);
   }
+  if (parsed.filter((d) => d.platform === 'ipfs').length > 1) errors.push('ipfs is given more than once');
   if (errors.length > 0) throw new Error(errors.join('; '));
   return assignIds(parsed);
 }
@@ -121,8 +122,7 @@ function minFree(raw: string): MinFree {
   if (v === 'auto') return { kind: 'auto' };
   const pct = /^(\d{1,2})%$/.exec(v);
   if (pct) return { kind: 'percent', percent: Number(pct[1]) };
-  const size = /^(\d+)\s*(MiB|GiB)$/.exec(v);
-  if (size) return { kind: 'bytes', bytes: Number(size[1]) * (size[2] === 'GiB' ? 1024 ** 3 : 1024 ** 2) };
+  if (/^\d+\s*(MiB|GiB)$/.test(v)) return { kind: 'bytes', bytes: size(v) };
   throw new Error(`"${raw}" is not auto, a size like 2GiB or 500MiB, or a share like 10%`);
 }
 
@@ -174,6 +174,31 @@ export function optionalSecret(raw: string): string | null {
   if (v === '') return null;
   if (!/^[A-Za-z0-9_\-.~+/=]{16,256}$/.test(v)) throw new Error('is not a token (16 to 256 letters, digits or -._~+/=)');
   return v;
+}
+
+/** A libp2p TCP multiaddr: /ip4/<address>/tcp/<port> or /ip6/<address>/tcp/<port>. */
+export function tcpMultiaddr(raw: string): string {
+  const v = raw.trim();
+  if (!/^\/(ip4\/[0-9.]{7,15}|ip6\/[0-9a-fA-F:]{2,39})\/tcp\/\d{1,5}$/.test(v) || Number(v.split('/').pop()) > 65535) {
+    throw new Error(`"${raw}" is not a TCP multiaddr like /ip4/0.0.0.0/tcp/4001`);
+  }
+  return v;
+}
+
+function multiaddrList(raw: string): string[] {
+  return raw.split(/\s+/).filter((w) => w.length > 0).map(tcpMultiaddr);
+}
+
+/** A size like 500MiB or 2GiB, in bytes. */
+function size(raw: string): number {
+  const m = /^(\d+)\s*(MiB|GiB)$/.exec(raw.trim());
+  if (!m) throw new Error(`"${raw}" is not a size like 500MiB or 2GiB`);
+  return Number(m[1]) * (m[2] === 'GiB' ? 1024 ** 3 : 1024 ** 2);
+}
+
+function optionalKuboApi(raw: string): string | null {
+  const url = optionalUrl(raw, ['http:', 'https:'], 'http://127.0.0.1:5001');
+  return url === null ? null : url.origin;
 }
 
 export type TestPattern = 'bars' | 'avsync' | 'flash';
@@ -352,6 +377,38 @@ export const SCHEMA = {
     doc: 'Lets a new box enrol with the fleet service (set it once as a balena fleet variable). Only needed until the box has its credentials.',
     restarts: 'agent',
     parse: optionalSecret,
+  }),
+  ipfsListen: field({
+    env: 'ROOMCAST_IPFS_LISTEN',
+    default: '/ip4/0.0.0.0/tcp/4001',
+    values: 'TCP multiaddr',
+    doc: 'With the ipfs destination: where the box\'s embedded IPFS node (Helia) listens for the fleet\'s node, e.g. /ip4/0.0.0.0/tcp/4001. No discovery, DHT, relay or bootstrap: it is dialled only by those it tells its address.',
+    restarts: 'destinations',
+    parse: tcpMultiaddr,
+  }),
+  ipfsAnnounce: field({
+    env: 'ROOMCAST_IPFS_ANNOUNCE',
+    default: '',
+    values: 'TCP multiaddrs, separated by spaces',
+    doc: 'The addresses the box gives the fleet to fetch its segments from (e.g. behind NAT, a forwarded port). Unset: the addresses it listens on.',
+    restarts: 'destinations',
+    parse: multiaddrList,
+  }),
+  ipfsKeep: field({
+    env: 'ROOMCAST_IPFS_KEEP',
+    default: '1GiB',
+    values: '500MiB, 2GiB, ...',
+    doc: 'The most the box\'s IPFS store keeps pinned: past it, the oldest finished talks are unpinned first, then the oldest segments of the talk going on, and their blocks are garbage-collected. The fleet keeps its own copy.',
+    restarts: 'destinations',
+    parse: size,
+  }),
+  ipfsKuboApi: field({
+    env: 'ROOMCAST_IPFS_KUBO_API',
+    default: undefined,
+    values: 'http://host:port',
+    doc: 'An external Kubo node\'s RPC API to add segments to, instead of the embedded Helia node (documented, not tested here). Unset: embedded Helia, its blocks under ROOMCAST_DATA_DIR/ipfs.',
+    restarts: 'destinations',
+    parse: optionalKuboApi,
   }),
   healthSeconds: field({
     env: 'ROOMCAST_HEALTH_SECONDS',

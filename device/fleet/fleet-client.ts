@@ -5,6 +5,7 @@ import type { Logger } from '../../common/log.js';
 import {
   boxSubscriptions,
   decodePayload,
+  ipfsOutgoing,
   lastWill,
   outgoing,
   parseTopic,
@@ -15,6 +16,8 @@ import {
   type CommandResponse,
   type DeviceId,
   type Health,
+  type IpfsAnnouncement,
+  type IpfsNodeInfo,
   type Outgoing,
   type Refusal,
   type ReportedState,
@@ -93,6 +96,8 @@ export class FleetClient {
   private lastReportAt = 0;
   private reconnects = 0;
   private lastError: string | null = null;
+  /** Sent again on every connect: an embedded broker forgets retained messages when it restarts. */
+  private ipfsNode: IpfsNodeInfo | null = null;
   /** Desired configs are applied one at a time, in arrival order. */
   private applying: Promise<void> = Promise.resolve();
   private readonly log: Logger;
@@ -200,6 +205,7 @@ export class FleetClient {
   private async onConnected(client: MqttClient, id: DeviceId): Promise<void> {
     try {
       await this.publish(outgoing(id, 'status', 'online'));
+      if (this.ipfsNode) await this.publish(outgoing(id, 'ipfsNode', this.ipfsNode));
       await this.publishReported();
       const subs = boxSubscriptions(id);
       await client.subscribeAsync(Object.fromEntries(subs.map((s) => [s.filter, { qos: s.qos }])));
@@ -312,6 +318,16 @@ export class FleetClient {
     // The fleet would refuse it unread and time out: say why instead.
     if (!payloadFits(msg)) msg = outgoing(this.deviceId, 'commandResponse', { id: response.id, ok: false, error: `the answer would be ${Buffer.byteLength(msg.payload)} bytes, more than one message may carry` });
     await this.publish(msg).catch((err: unknown) => this.log.warn('fleet: answering a command failed', { error: err instanceof Error ? err.message : String(err) }));
+  }
+
+  /**
+   * What the ipfs destination announces. A segment is news only while it is
+   * live: with the link down it is dropped (the VOD lists it anyway).
+   */
+  publishIpfs(a: IpfsAnnouncement): void {
+    if (a.kind === 'ipfsNode') this.ipfsNode = a.value;
+    if (!this.deviceId || !this.client?.connected) return;
+    this.publish(ipfsOutgoing(this.deviceId, a)).catch((err: unknown) => this.log.warn('fleet: an IPFS announcement was not sent', { kind: a.kind, error: err instanceof Error ? err.message : String(err) }));
   }
 
   /** The agent's state changed: report it when something a person would see changed. */

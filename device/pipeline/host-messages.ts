@@ -36,10 +36,11 @@ export type FromHost =
   /** The core serves its FLV stream to the relays on 127.0.0.1:port. */
   | { type: 'fanout'; port: number }
   | { type: 'stats'; at: number; stats: HostStats }
-  | { type: 'segment-closed'; location: string }
+  /** runningTimeNs: the pipeline's running time at the cut; closed minus opened is the segment's duration. */
+  | { type: 'segment-closed'; location: string; runningTimeNs: number }
   /** The audio meter: dBFS per channel over the last interval (-100 stands for digital silence). */
   | { type: 'audio-level'; at: number; peakDb: number[]; rmsDb: number[] }
-  | { type: 'segment-opened'; location: string }
+  | { type: 'segment-opened'; location: string; runningTimeNs: number }
   /** A source feed failed (the slate is on for video; silence for audio) or delivers again. */
   | { type: 'source'; feed: SourceFeed; ok: boolean; reason: string | null }
   | { type: 'warning'; element: string; message: string }

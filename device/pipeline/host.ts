@@ -104,8 +104,10 @@ function onBus(msg: BusMessage): void {
       }
       const location = msg['location'];
       if (typeof location !== 'string') break;
-      if (msg.name === 'splitmuxsink-fragment-opened') send({ type: 'segment-opened', location });
-      if (msg.name === 'splitmuxsink-fragment-closed') send({ type: 'segment-closed', location });
+      // A guint64 arrives as its decimal text.
+      const runningTimeNs = readNumber(msg['running-time']);
+      if (msg.name === 'splitmuxsink-fragment-opened') send({ type: 'segment-opened', location, runningTimeNs });
+      if (msg.name === 'splitmuxsink-fragment-closed') send({ type: 'segment-closed', location, runningTimeNs });
       break;
     }
     default:

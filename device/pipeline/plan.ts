@@ -178,7 +178,7 @@ const SNAPSHOT_ELEMENTS = ['jpegenc', 'appsink'];
  * GStreamer install has). Works on the parts known so far, so that missing
  * elements are reported together with every other problem.
  */
-export function requiredElements(parts: { input: VideoInput | null; encoder: VideoEncoder | null; audio: AudioInput; audioDelayMs: number; destinations: number; recording: boolean }): string[] {
+export function requiredElements(parts: { input: VideoInput | null; encoder: VideoEncoder | null; audio: AudioInput; audioDelayMs: number; destinations: number; recording: boolean; ipfs?: boolean }): string[] {
   const els = ['h264parse', 'voaacenc', 'aacparse', 'level', 'interaudiosrc', 'interaudiosink'];
   if (parts.encoder !== 'passthrough') els.push('intervideosrc', 'intervideosink', 'textoverlay');
   if (parts.input?.kind === 'libcamera') els.push('libcamerasrc');
@@ -188,8 +188,8 @@ export function requiredElements(parts: { input: VideoInput | null; encoder: Vid
   if (parts.audio.kind === 'alsa') els.push('alsasrc');
   if (parts.audioDelayMs > 0 || parts.encoder !== 'passthrough') els.push('audiomixer');
   if (parts.destinations > 0) els.push('flvmux', 'flvdemux', 'tcpserversink', 'tcpclientsrc', 'rtmp2sink');
-  if (parts.recording) els.push('splitmuxsink', 'mpegtsmux');
-  return els;
+  if (parts.recording || parts.ipfs === true) els.push('splitmuxsink', 'mpegtsmux');
+  return [...new Set(els)];
 }
 
 function pickAudio(config: DeviceConfig, hw: Hardware, choices: string[]): AudioInput {
@@ -264,7 +264,7 @@ export function planPipeline(config: DeviceConfig, hw: Hardware, ctx: PlanContex
   if (camera === 'test') input = { kind: 'test' };
   else if (camera?.kind === 'picam') input = { kind: 'libcamera' };
   else if (camera && encoder) input = { kind: 'v4l2', device: camera.device, format: captureFormat(camera, encoder, hw) };
-  const needed = requiredElements({ input, encoder, audio, audioDelayMs: config.audioDelayMs, destinations: config.destinations.length, recording: config.recordDir !== null });
+  const needed = requiredElements({ input, encoder, audio, audioDelayMs: config.audioDelayMs, destinations: config.destinations.length, recording: config.recordDir !== null, ipfs: config.destinations.some((d) => d.platform === 'ipfs') });
   for (const el of needed.filter((e) => !hw.elements.has(e))) {
     errors.push(`the GStreamer element ${el} is not installed (Debian package ${PACKAGE_OF[el] ?? 'unknown'})`);
   }

@@ -408,6 +408,32 @@ export function renderCore(plan: PipelinePlan, opts: { fanoutPort?: number } = {
 }
 
 /**
+ * The ipfs destination's segmenter: the core's FLV stream from
+ * 127.0.0.1:`fanoutPort`, cut into MPEG-TS segments on its keyframes (every
+ * `segmentSeconds`, ROOMCAST_KEYFRAME_SECONDS, so one GOP each), with no
+ * second encode. h264parse puts SPS/PPS before every keyframe so that each
+ * segment decodes on its own. The host reports each segment opened and
+ * closed, with its running time, which gives its duration.
+ */
+export function renderIpfsSegmenter(fanoutPort: number, opts: { dir: string; filePrefix: string; segmentSeconds: number }): RenderedPipeline {
+  const seg = 'seg';
+  const queue = el('queue', { 'max-size-time': 2_000_000_000, 'max-size-bytes': 0, 'max-size-buffers': 0 });
+  const launch = [
+    chain([el('tcpclientsrc', { host: '127.0.0.1', port: fanoutPort }), el('flvdemux', { name: 'demux' })]),
+    el('splitmuxsink', {
+      name: seg,
+      'muxer-factory': 'mpegtsmux',
+      'muxer-properties': `properties,latency=(guint64)${MUX_LATENCY_NS}`,
+      'max-size-time': opts.segmentSeconds * 1_000_000_000,
+      location: `${opts.dir}/${opts.filePrefix}-%05d.ts`,
+    }),
+    chain(['demux.video', queue, el('h264parse', { 'config-interval': -1 }), `${seg}.video`]),
+    chain(['demux.audio', queue, el('aacparse'), `${seg}.audio_0`]),
+  ].join('  ');
+  return { launch, secretProperties: {}, names: { fanout: null, rtmpSink: null, recorder: seg, selector: null, snapshot: null } };
+}
+
+/**
  * A destination's relay: the core's FLV stream from 127.0.0.1:`fanoutPort`,
  * demuxed and muxed again (cheap: no decoding) so rtmp2sink gets whole FLV
  * tags. `inlineSecrets` writes the stream URL into the description, only for

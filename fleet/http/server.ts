@@ -6,6 +6,12 @@ import type { EventStream, Method, Router } from './router.js';
 import { cookieValue, SESSION_COOKIE } from './sessions.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Serves a non-API path (the dashboard, /live/ and /watch/): true when it
+ * answered. Each feature brings its own; they are asked in turn.
+ */
+export type FallbackHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 const METHODS = new Set<string>(['GET', 'POST', 'PUT', 'DELETE']);
 
 /**
@@ -19,8 +25,8 @@ export class HttpServer {
   constructor(
     private readonly router: Router,
     private readonly log: Logger,
-    /** Serves non-API paths (the dashboard), or null for 404. */
-    private readonly fallback: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = null,
+    /** Serve non-API paths; none that answers means 404. */
+    private readonly fallbacks: readonly FallbackHandler[] = [],
   ) {}
 
   async listen(host: string, port: number): Promise<number> {
@@ -38,7 +44,7 @@ export class HttpServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fleet.invalid');
     try {
-      if (!url.pathname.startsWith('/api/') && this.fallback?.(req, res)) return;
+      if (!url.pathname.startsWith('/api/')) for (const fallback of this.fallbacks) if (await fallback(req, res)) return;
       const method = req.method ?? 'GET';
       if (!METHODS.has(method)) throw new ApiError(405, `${method} is not allowed`);
       const route = this.router.match(method, url.pathname);

@@ -169,3 +169,16 @@ describe('destinationSecrets', () => {
     assert.ok(!scrubSecrets(d.url).includes('ssw0rd-long'), scrubSecrets(d.url));
   });
 });
+
+describe('ipfs', () => {
+  it('is a word on its own, with nothing secret in it', () => {
+    const d = parseDestination('ipfs');
+    assert.deepEqual(d, { platform: 'ipfs', protocol: 'ipfs', url: 'ipfs:', display: 'ipfs' });
+    assert.ok(!('error' in d));
+    assert.deepEqual(destinationSecrets({ ...d, id: 'ipfs' }), []);
+  });
+
+  it('takes no argument', () => {
+    assert.ok('error' in parseDestination('ipfs:something'));
+  });
+});

@@ -128,6 +128,9 @@ describe('the ACL file', () => {
       'pattern read roomcast/%u/desired',
       'pattern read roomcast/%u/command/request',
       'pattern write roomcast/%u/command/response',
+      'pattern write roomcast/%u/ipfs/node',
+      'pattern write roomcast/%u/ipfs/segment',
+      'pattern write roomcast/%u/ipfs/ended',
       `user ${FLEET_USERNAME}`,
       'topic readwrite roomcast/#',
     ]);

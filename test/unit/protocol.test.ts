@@ -14,9 +14,11 @@ import {
   boxMaySubscribe,
   boxSubscriptions,
   checkDesiredConfig,
+  decodeIpfs,
   decodePayload,
   encodePayload,
   fleetSubscriptions,
+  ipfsOutgoing,
   isDeviceId,
   lastWill,
   maskSecrets,
@@ -55,6 +57,10 @@ function streamState(): StreamState {
   return withPhase(initialState(loaded.config.destinations, loaded.config.recordDir, T0), 'live', null, T0);
 }
 
+const PEER_ID = '12D3KooWPeqHme1QRqpVwichQcp9BgWChjLuwNuDCVhJ7SEBJpm7';
+const SEGMENT_CID = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy';
+const VOD_CID = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi';
+
 /** One valid payload of each kind. */
 const SAMPLES: { [K in TopicKind]: Payloads[K] } = {
   status: 'online',
@@ -89,6 +95,9 @@ const SAMPLES: { [K in TopicKind]: Payloads[K] } = {
   desired: { version: 8, config: { ROOMCAST_DESTINATIONS: `youtube:${YT_KEY}`, ROOMCAST_FRAMERATE: '25' } },
   commandRequest: { id: '0b6f7c1e-5d2a-4e8b-9c3f-1a2b3c4d5e6f', name: 'identify', args: { seconds: 30 } },
   commandResponse: { id: '0b6f7c1e-5d2a-4e8b-9c3f-1a2b3c4d5e6f', ok: true, result: { width: 640, height: 360, jpegBase64: '/9j/4AAQ' } },
+  ipfsNode: { peerId: PEER_ID, multiaddrs: ['/ip4/192.0.2.7/tcp/4001', '/ip6/::1/tcp/4001'] },
+  ipfsSegment: { stream: '20261122-141503', sequence: 12, cid: SEGMENT_CID, durationSeconds: 2.0, bytes: 650_123, discontinuity: false, at: '2026-11-22T14:15:30.000Z' },
+  ipfsEnded: { stream: '20261122-141503', segments: 900, vodCid: VOD_CID, at: '2026-11-22T14:45:03.000Z' },
 };
 
 function decoded<K extends TopicKind>(kind: K, payload: string | Uint8Array): Payloads[K] {
@@ -144,11 +153,14 @@ describe('topics', () => {
       desired: `roomcast/${ME}/desired`,
       commandRequest: `roomcast/${ME}/command/request`,
       commandResponse: `roomcast/${ME}/command/response`,
+      ipfsNode: `roomcast/${ME}/ipfs/node`,
+      ipfsSegment: `roomcast/${ME}/ipfs/segment`,
+      ipfsEnded: `roomcast/${ME}/ipfs/ended`,
     });
   });
 
-  it('retains status, reported state and desired config, and nothing else', () => {
-    assert.deepEqual(KINDS.filter((k) => TOPICS[k].retain).sort(), ['desired', 'reported', 'status']);
+  it('retains status, reported state, desired config, the IPFS node and the last talk ended, and nothing else', () => {
+    assert.deepEqual(KINDS.filter((k) => TOPICS[k].retain).sort(), ['desired', 'ipfsEnded', 'ipfsNode', 'reported', 'status']);
   });
 
   it('sends only health at QoS 0', () => {
@@ -204,6 +216,9 @@ describe('topics', () => {
       { filter: 'roomcast/+/reported', qos: 1 },
       { filter: 'roomcast/+/health', qos: 0 },
       { filter: 'roomcast/+/command/response', qos: 1 },
+      { filter: 'roomcast/+/ipfs/node', qos: 1 },
+      { filter: 'roomcast/+/ipfs/segment', qos: 1 },
+      { filter: 'roomcast/+/ipfs/ended', qos: 1 },
     ]);
   });
 
@@ -219,7 +234,7 @@ describe('topics', () => {
 });
 
 describe('ACL', () => {
-  it('is the six rules of the topic table, with %u and no wildcard', () => {
+  it('is the nine rules of the topic table, with %u and no wildcard', () => {
     assert.deepEqual(BOX_ACL, [
       { access: 'write', topic: 'roomcast/%u/status' },
       { access: 'write', topic: 'roomcast/%u/reported' },
@@ -227,11 +242,23 @@ describe('ACL', () => {
       { access: 'read', topic: 'roomcast/%u/desired' },
       { access: 'read', topic: 'roomcast/%u/command/request' },
       { access: 'write', topic: 'roomcast/%u/command/response' },
+      { access: 'write', topic: 'roomcast/%u/ipfs/node' },
+      { access: 'write', topic: 'roomcast/%u/ipfs/segment' },
+      { access: 'write', topic: 'roomcast/%u/ipfs/ended' },
     ]);
   });
 
-  it('a box may publish its status, reported state, health and command responses', () => {
-    for (const kind of ['status', 'reported', 'health', 'commandResponse'] as const) assert.ok(boxMayPublish(ME, topicOf(ME, kind)), kind);
+  it('a box may publish its status, reported state, health, command responses and IPFS announcements', () => {
+    for (const kind of ['status', 'reported', 'health', 'commandResponse', 'ipfsNode', 'ipfsSegment', 'ipfsEnded'] as const) assert.ok(boxMayPublish(ME, topicOf(ME, kind)), kind);
+  });
+
+  it("a box may not announce IPFS segments in another box's namespace, nor read any", () => {
+    for (const kind of ['ipfsNode', 'ipfsSegment', 'ipfsEnded'] as const) {
+      assert.ok(!boxMayPublish(ME, topicOf(OTHER, kind)), kind);
+      assert.ok(!boxMaySubscribe(ME, topicOf(OTHER, kind)), kind);
+      assert.ok(!boxMaySubscribe(ME, topicOf(ME, kind)), kind);
+    }
+    assert.ok(!boxMaySubscribe(ME, `roomcast/${ME}/ipfs/+`));
   });
 
   it('a box may not publish its own desired config or commands', () => {
@@ -655,5 +682,44 @@ describe('restoreMasked', () => {
       assert.match(out.errors[0] ?? '', /type its stream key in full/);
       assert.ok(!out.errors.join().includes('abcdefgh'));
     }
+  });
+});
+
+describe('IPFS announcements', () => {
+  it('a segment: every field checked, CIDs and stream ids by their form', () => {
+    assert.match(refused('ipfsSegment', { ...sample('ipfsSegment'), cid: 'not-a-cid' }), /segment\.cid must be a CID/);
+    assert.match(refused('ipfsSegment', { ...sample('ipfsSegment'), stream: '../x' }), /segment\.stream must be a stream id/);
+    assert.match(refused('ipfsSegment', { ...sample('ipfsSegment'), sequence: -1 }), /segment\.sequence must be a whole number/);
+    assert.match(refused('ipfsSegment', { ...sample('ipfsSegment'), durationSeconds: 0 }), /segment\.durationSeconds must be a number from/);
+    assert.match(refused('ipfsSegment', without(sample('ipfsSegment'), 'discontinuity')), /segment\.discontinuity is missing/);
+    assert.equal(decoded('ipfsSegment', JSON.stringify({ ...sample('ipfsSegment'), extra: 1 })).cid, SEGMENT_CID);
+  });
+
+  it('a CIDv0 is a CID too', () => {
+    assert.equal(decoded('ipfsSegment', JSON.stringify({ ...sample('ipfsSegment'), cid: 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG' })).cid, 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG');
+  });
+
+  it('the node: TCP multiaddrs only, without /p2p/, at most 16', () => {
+    assert.match(refused('ipfsNode', { ...sample('ipfsNode'), multiaddrs: ['/ip4/192.0.2.7/udp/4001/quic-v1'] }), /node\.multiaddrs\[0\] must be a TCP multiaddr/);
+    assert.match(refused('ipfsNode', { ...sample('ipfsNode'), multiaddrs: [`/ip4/192.0.2.7/tcp/4001/p2p/${PEER_ID}`] }), /must be a TCP multiaddr/);
+    assert.match(refused('ipfsNode', { ...sample('ipfsNode'), multiaddrs: Array(17).fill('/ip4/192.0.2.7/tcp/4001') }), /more than 16/);
+    assert.match(refused('ipfsNode', { ...sample('ipfsNode'), peerId: 'peer/0' }), /node\.peerId must be a libp2p peer id/);
+  });
+
+  it('a talk ended without a VOD says so with null', () => {
+    assert.equal(decoded('ipfsEnded', JSON.stringify({ ...sample('ipfsEnded'), vodCid: null, segments: 0 })).vodCid, null);
+  });
+
+  it('ipfsOutgoing and decodeIpfs carry the kind with the payload', () => {
+    const a = { kind: 'ipfsSegment' as const, value: SAMPLES.ipfsSegment };
+    const msg = ipfsOutgoing(ME, a);
+    assert.deepEqual({ topic: msg.topic, qos: msg.qos, retain: msg.retain }, { topic: `roomcast/${ME}/ipfs/segment`, qos: 1, retain: false });
+    assert.deepEqual(decodeIpfs('ipfsSegment', msg.payload), { ok: true, value: a });
+  });
+
+  it('a reported state from a box without the ipfs field (an older release) reads as none', () => {
+    const state = JSON.parse(JSON.stringify(SAMPLES.reported)) as { state: Record<string, unknown> };
+    delete state.state['ipfs'];
+    assert.equal(decoded('reported', JSON.stringify(state)).state.ipfs, null);
   });
 });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '../../common/config/load.js';
 import type { Destination } from '../../common/destination.js';
 import type { PipelinePlan } from '../../device/pipeline/plan.js';
-import { alsaCardPath, CHANNELS, quote, renderCore, renderDestination, renderSlate, renderSources, SOURCE_NAMES, type RenderedPipeline } from '../../device/pipeline/render.js';
+import { alsaCardPath, CHANNELS, quote, renderCore, renderDestination, renderIpfsSegmenter, renderSlate, renderSources, SOURCE_NAMES, type RenderedPipeline } from '../../device/pipeline/render.js';
 import { parseLaunch, unquote, type LaunchElement } from '../helpers/launch.js';
 
 const YT_KEY = 'abcd-efgh-ijkl-mnop-qrst';
@@ -486,5 +486,28 @@ describe('quote', () => {
 
   it('round-trips through the test parser', () => {
     for (const v of ['smpte', 'Sans 24', 'say "hi"', 'a\\b', '', 'hw:CARD=Device,DEV=0', '\\"']) assert.equal(unquote(quote(v)), v);
+  });
+});
+
+describe('ipfs segmenter (renderIpfsSegmenter)', () => {
+  const r = renderIpfsSegmenter(40123, { dir: '/data/ipfs/segments', filePrefix: '20261122-141503-r0', segmentSeconds: 2 });
+  const flat = parseLaunch(r.launch).flat();
+  const find = (factory: string): LaunchElement | undefined => flat.find((e) => e.factory === factory);
+
+  it('reads the core fanout and cuts MPEG-TS segments of one GOP, with no encoder', () => {
+    assert.equal(find('tcpclientsrc')?.props['port'], '40123');
+    const seg = find('splitmuxsink');
+    assert.equal(seg?.props['muxer-factory'], 'mpegtsmux');
+    assert.equal(seg?.props['max-size-time'], String(2_000_000_000));
+    assert.equal(unquote(seg?.props['location'] ?? ''), '/data/ipfs/segments/20261122-141503-r0-%05d.ts');
+    assert.ok(!flat.some((e) => /enc$/.test(e.factory)), 'no second encode');
+  });
+
+  it('puts SPS/PPS before every keyframe, so each segment decodes alone', () => {
+    assert.equal(find('h264parse')?.props['config-interval'], '-1');
+  });
+
+  it('names the splitmuxsink for the host to report segments', () => {
+    assert.equal(r.names.recorder, 'seg');
   });
 });

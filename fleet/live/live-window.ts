@@ -1,0 +1,52 @@
+import type { LivePlaylist, PlaylistSegment } from '../../common/hls-playlist.js';
+
+/**
+ * One box's live playlist as data: the sliding window of segments the fleet
+ * has made sure are retrievable, in the order the box cut them. Pure: the
+ * fleet's LiveStreams folds announcements into it; a playlist is rendered
+ * from one value of it, whole.
+ */
+export interface LiveWindow {
+  stream: string | null;
+  /** Media sequence number of the first listed segment (the fleet's count, not the box's). */
+  mediaSequence: number;
+  discontinuitySequence: number;
+  segments: (PlaylistSegment & { cid: string })[];
+  ended: boolean;
+  /** The next listed segment follows a gap or a new talk. */
+  pendingDiscontinuity: boolean;
+}
+
+export const EMPTY_WINDOW: LiveWindow = { stream: null, mediaSequence: 0, discontinuitySequence: 0, segments: [], ended: false, pendingDiscontinuity: false };
+
+/** A retrievable segment joins the live edge; the oldest slide out past `size`. */
+export function listSegment(w: LiveWindow, seg: { stream: string; cid: string; uri: string; durationSeconds: number; discontinuity: boolean }, size: number): LiveWindow {
+  const newTalk = w.stream !== null && w.stream !== seg.stream;
+  // A new talk after one that ended starts a new playlist; players reload it from the top.
+  const base = newTalk && w.ended ? { ...EMPTY_WINDOW, mediaSequence: w.mediaSequence + w.segments.length, discontinuitySequence: w.discontinuitySequence } : w;
+  const discontinuity = seg.discontinuity || base.pendingDiscontinuity || (newTalk && base.segments.length > 0);
+  const all = [...base.segments, { cid: seg.cid, uri: seg.uri, durationSeconds: seg.durationSeconds, discontinuity }];
+  const dropped = all.slice(0, Math.max(all.length - size, 0));
+  return {
+    stream: seg.stream,
+    mediaSequence: base.mediaSequence + dropped.length,
+    discontinuitySequence: base.discontinuitySequence + dropped.filter((s) => s.discontinuity).length,
+    segments: all.slice(dropped.length),
+    ended: false,
+    pendingDiscontinuity: false,
+  };
+}
+
+/** A segment could not be fetched in time: it is skipped, and the next one marks the gap. */
+export function skipSegment(w: LiveWindow): LiveWindow {
+  return { ...w, pendingDiscontinuity: true };
+}
+
+/** The talk ended: the playlist gets EXT-X-ENDLIST (players stop at its end). */
+export function endWindow(w: LiveWindow, stream: string): LiveWindow {
+  return w.stream === null || w.stream === stream ? { ...w, stream, ended: true } : w;
+}
+
+export function toPlaylist(w: LiveWindow): LivePlaylist {
+  return { mediaSequence: w.mediaSequence, discontinuitySequence: w.discontinuitySequence, segments: w.segments, ended: w.ended };
+}

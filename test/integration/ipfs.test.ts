@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { HeliaNode } from '../../common/ipfs/helia-node.js';
+import { AgentProcess } from '../helpers/agent-process.js';
+import { withChromium } from '../helpers/chromium.js';
+import { boxEnv, sleep } from '../helpers/env.js';
+import { ENROLL_TOKEN, FleetProcess } from '../helpers/fleet-process.js';
+
+const run = promisify(execFile);
+const BOX = 'ipfs-box';
+
+async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of source) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+async function ffprobeStreams(url: string): Promise<string[]> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-rw_timeout', '10000000', '-show_entries', 'stream=codec_name', '-of', 'json', url], { timeout: 30_000 });
+  return (JSON.parse(stdout) as { streams: { codec_name: string }[] }).streams.map((s) => s.codec_name).sort();
+}
+
+/**
+ * A real box (test sources) publishing to IPFS with its embedded Helia node
+ * on loopback, and a real fleet service with its own Helia node: segments
+ * announced over MQTT, fetched over libp2p, listed in a live playlist that
+ * ffprobe and headless Chromium play; then the VOD of the whole talk.
+ * Nothing listens or dials beyond 127.0.0.1.
+ */
+describe('ipfs: live HLS over IPFS, from a box to the watch page', () => {
+  let dir: string;
+  let fleet: FleetProcess;
+  let box: AgentProcess;
+  let boxNode: { peerId: string; multiaddrs: string[] };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'roomcast-ipfs-'));
+    fleet = await FleetProcess.start(join(dir, 'fleet'), { ROOMCAST_LOG_LEVEL: 'debug' });
+    box = AgentProcess.start(
+      boxEnv(join(dir, 'box'), {
+        ROOMCAST_VIDEO_SIZE: '320x180',
+        ROOMCAST_FRAMERATE: '15',
+        ROOMCAST_VIDEO_BITRATE: '300',
+        ROOMCAST_AUDIO_BITRATE: '64',
+        ROOMCAST_DESTINATIONS: 'ipfs',
+        ROOMCAST_IPFS_LISTEN: '/ip4/127.0.0.1/tcp/0',
+        ROOMCAST_FLEET_URL: fleet.url,
+        ROOMCAST_ENROLL_TOKEN: ENROLL_TOKEN,
+        BALENA_DEVICE_UUID: BOX,
+      }),
+    );
+    const ready = await box.waitFor((l) => l.msg === 'ipfs: node ready', 30_000, 'the box IPFS node');
+    boxNode = { peerId: String(ready['peerId']), multiaddrs: ready['multiaddrs'] as string[] };
+  });
+
+  after(async () => {
+    await box?.proc.stop(10_000);
+    await fleet?.proc.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the box listens on loopback only, and the fleet lists segments it fetched from the box', async () => {
+    assert.ok(boxNode.multiaddrs.length > 0 && boxNode.multiaddrs.every((a) => a.startsWith('/ip4/127.0.0.1/tcp/')), JSON.stringify(boxNode.multiaddrs));
+    const listed = await waitForLine(fleet, (l) => l.msg === 'live: segment listed', 40_000, 'a listed segment');
+    assert.equal(listed['deviceId'], BOX);
+  });
+
+  test('a segment CID added on the box is fetched over libp2p, and its bytes are what the box added', async () => {
+    const listed = await waitForLine(fleet, (l) => l.msg === 'live: segment listed' && Number(l['sequence']) >= 1, 30_000, 'a second listed segment');
+    const cid = String(listed['cid']);
+    // The fleet's copy, through its gateway.
+    const res = await fetch(`${fleet.url}/live/${BOX}/ipfs/${cid}`);
+    assert.equal(res.status, 200);
+    const fromFleet = Buffer.from(await res.arrayBuffer());
+    // A third node, here, fetching straight from the box over libp2p.
+    const probe = await HeliaNode.create({ dir: join(dir, 'probe'), listen: [], name: 'roomcast-test' });
+    try {
+      await probe.connect(boxNode.peerId, boxNode.multiaddrs, AbortSignal.timeout(10_000));
+      const fromBox = await collect(probe.cat(cid, { signal: AbortSignal.timeout(10_000) }));
+      assert.ok(fromBox.length > 1000, `a real segment, not ${fromBox.length} bytes`);
+      assert.ok(fromBox.equals(fromFleet), 'the fleet serves the bytes the box holds');
+      // Content addressing closes the loop: the same bytes added again give the announced CID.
+      assert.equal(await probe.addBytes(fromBox), cid);
+      assert.equal(fromBox[0], 0x47, 'an MPEG-TS segment (sync byte)');
+    } finally {
+      await probe.stop();
+    }
+  });
+
+  test('the live playlist is a sliding window of segments on the gateway, and ffprobe plays it', async () => {
+    await waitForLine(fleet, (l) => l.msg === 'live: segment listed' && Number(l['sequence']) >= 3, 30_000, 'four listed segments');
+    const res = await fetch(`${fleet.url}/live/${BOX}/index.m3u8`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+    const text = await res.text();
+    assert.match(text, /^#EXTM3U\n/);
+    assert.doesNotMatch(text, /EXT-X-ENDLIST/);
+    const extinf = [...text.matchAll(/#EXTINF:([\d.]+),/g)].map((m) => Number(m[1]));
+    assert.ok(extinf.length >= 3, text);
+    // The talk's first segment starts wherever the segmenter joined; every later one is one GOP.
+    for (const d of extinf.slice(1)) assert.ok(Math.abs(d - 2) < 0.1, `2 s segments (one GOP each): ${text}`);
+    assert.deepEqual(await ffprobeStreams(`${fleet.url}/live/${BOX}/index.m3u8`), ['aac', 'h264']);
+  });
+
+  test('headless Chromium plays the watch page: it says live and the video time advances', async () => {
+    await withChromium(async (page) => {
+      await page.goto(`${fleet.url}/watch/${BOX}`);
+      await page.waitForFunction(() => document.getElementById('status')?.dataset['state'] === 'live', undefined, { timeout: 15_000 });
+      assert.match((await page.textContent('#status')) ?? '', /Live/);
+      await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).currentTime > 0.5, undefined, { timeout: 30_000 });
+      const t0 = await page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).currentTime);
+      await sleep(4000);
+      const t1 = await page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).currentTime);
+      assert.ok(t1 - t0 > 2.5, `currentTime went from ${t0} to ${t1}`);
+    });
+  });
+
+  test('on stop the whole talk becomes a pinned VOD playlist with EXT-X-ENDLIST, reported and playable', async () => {
+    const stop = await fleet.api('POST', `/api/devices/${BOX}/commands/stop`, {});
+    assert.equal(stop.status, 200, JSON.stringify(stop.body));
+    const ended = await box.waitFor((l) => l.msg === 'ipfs: talk ended, VOD added', 15_000, 'the VOD');
+    const vodCid = String(ended['vodCid']);
+    const segments = Number(ended['segments']);
+    const device = await fleet.waitForDevice(BOX, (d) => (d['ipfs'] as { vodCid?: string } | null)?.vodCid === vodCid, 15_000, 'the VOD CID in the reported state');
+    assert.equal((device['ipfs'] as { stream: string | null }).stream, null);
+
+    const status = (await (await fetch(`${fleet.url}/live/${BOX}/status`)).json()) as { state: string; playlist: string };
+    assert.equal(status.state, 'ended');
+    const vod = await (await fetch(`${fleet.url}/live/${BOX}/${status.playlist}`)).text();
+    assert.match(vod, /#EXT-X-PLAYLIST-TYPE:VOD/);
+    assert.match(vod, /#EXT-X-ENDLIST\n$/);
+    assert.equal([...vod.matchAll(/#EXTINF:/g)].length, segments);
+    // The live playlist ends too, so players stop at its end.
+    assert.match(await (await fetch(`${fleet.url}/live/${BOX}/index.m3u8`)).text(), /#EXT-X-ENDLIST\n$/);
+    assert.deepEqual(await ffprobeStreams(`${fleet.url}/live/${BOX}/${status.playlist}`), ['aac', 'h264']);
+    await waitForLine(fleet, (l) => l.msg === 'live: talk pinned' && l['vodCid'] === vodCid, 30_000, 'the fleet pinning the VOD');
+
+    await withChromium(async (page) => {
+      await page.goto(`${fleet.url}/watch/${BOX}`);
+      await page.waitForFunction(() => document.getElementById('status')?.dataset['state'] === 'ended', undefined, { timeout: 15_000 });
+      assert.match((await page.textContent('#status')) ?? '', /ended/);
+      await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).currentTime > 1, undefined, { timeout: 30_000 });
+    });
+  });
+
+  test('a box that never streamed: the watch page says so plainly', async () => {
+    await withChromium(async (page) => {
+      await page.goto(`${fleet.url}/watch/no-such-box`);
+      await page.waitForFunction(() => document.getElementById('status')?.dataset['state'] === 'not-started', undefined, { timeout: 15_000 });
+      assert.match((await page.textContent('#status')) ?? '', /Not started yet/);
+    });
+  });
+});
+
+async function waitForLine(fleet: FleetProcess, predicate: (l: Record<string, unknown>) => boolean, timeoutMs: number, what: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = fleet.lines().find(predicate);
+    if (hit) return hit;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${fleet.proc.log.slice(-3000)}`);
+    await sleep(100);
+  }
+}

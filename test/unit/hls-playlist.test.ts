@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { renderLivePlaylist, renderVodPlaylist, targetDuration, vodSegmentName } from '../../common/hls-playlist.js';
+import { EMPTY_WINDOW, endWindow, listSegment, skipSegment, toPlaylist, type LiveWindow } from '../../fleet/live/live-window.js';
+
+const seg = (n: number, stream = 's1', discontinuity = false) => ({ stream, cid: `cid${n}`, uri: `ipfs/cid${n}`, durationSeconds: 2, discontinuity });
+
+function fill(w: LiveWindow, from: number, to: number, size = 3, stream = 's1'): LiveWindow {
+  for (let n = from; n < to; n++) w = listSegment(w, seg(n, stream), size);
+  return w;
+}
+
+describe('the live window', () => {
+  it('slides: the oldest segments leave, the media sequence counts them', () => {
+    const w = fill(EMPTY_WINDOW, 0, 5);
+    assert.deepEqual(w.segments.map((s) => s.cid), ['cid2', 'cid3', 'cid4']);
+    assert.equal(w.mediaSequence, 2);
+    assert.equal(
+      renderLivePlaylist(toPlaylist(w), 1),
+      '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:2\n#EXT-X-DISCONTINUITY-SEQUENCE:0\n#EXTINF:2.000,\nipfs/cid2\n#EXTINF:2.000,\nipfs/cid3\n#EXTINF:2.000,\nipfs/cid4\n',
+    );
+  });
+
+  it('a skipped segment marks the next one as a discontinuity, counted once it slides out', () => {
+    let w = fill(EMPTY_WINDOW, 0, 2);
+    w = skipSegment(w);
+    w = fill(w, 3, 4);
+    assert.deepEqual(w.segments.map((s) => s.discontinuity), [false, false, true]);
+    w = fill(w, 4, 7);
+    assert.equal(w.discontinuitySequence, 1);
+    assert.doesNotMatch(renderLivePlaylist(toPlaylist(w), 1), /#EXT-X-DISCONTINUITY\n/);
+  });
+
+  it('ends with EXT-X-ENDLIST; a new talk then starts a new list, numbered on', () => {
+    let w = endWindow(fill(EMPTY_WINDOW, 0, 4), 's1');
+    assert.match(renderLivePlaylist(toPlaylist(w), 1), /#EXT-X-ENDLIST\n$/);
+    w = listSegment(w, seg(0, 's2'), 3);
+    assert.deepEqual(w.segments.map((s) => s.cid), ['cid0']);
+    assert.equal(w.mediaSequence, 4);
+    assert.equal(w.ended, false);
+  });
+
+  it('a new talk while the old one never ended (the box restarted) continues after a discontinuity', () => {
+    const w = listSegment(fill(EMPTY_WINDOW, 0, 2), seg(0, 's2'), 3);
+    assert.deepEqual(w.segments.map((s) => s.discontinuity), [false, false, true]);
+  });
+});
+
+describe('the VOD playlist', () => {
+  it('lists every segment by its name in the directory and ends with EXT-X-ENDLIST', () => {
+    const text = renderVodPlaylist([0, 1, 2].map((n) => ({ uri: vodSegmentName(n), durationSeconds: n === 0 ? 1.666 : 2, discontinuity: n === 0 })));
+    assert.equal(text, '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:1.666,\n000000.ts\n#EXTINF:2.000,\n000001.ts\n#EXTINF:2.000,\n000002.ts\n#EXT-X-ENDLIST\n');
+  });
+
+  it('the target duration covers the longest segment, rounded', () => {
+    assert.equal(targetDuration([{ uri: 'a', durationSeconds: 2.6, discontinuity: false }]), 3);
+    assert.equal(targetDuration([], 2), 2);
+  });
+});
