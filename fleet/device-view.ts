@@ -1,6 +1,10 @@
 import { maskSecrets, type Health, type Refusal, type Status } from '../common/protocol.js';
-import type { DestinationState, Phase } from '../device/state.js';
+import type { DestinationState, Phase, StreamState } from '../device/state.js';
+import { attentionFor, type Attention } from './attention.js';
 import type { DeviceRecord } from './store/types.js';
+
+/** The rest of the box's last report: picture (slate), sound meters, recording, encoder. */
+export type StreamDetails = Pick<StreamState, 'since' | 'encoder' | 'video' | 'recording' | 'restarts' | 'audio'>;
 
 /** A box as the API and the dashboard show it: nothing secret beyond a key's last 4 characters. */
 export interface DeviceView {
@@ -22,13 +26,18 @@ export interface DeviceView {
   /** The desired config, stream keys masked. */
   config: Record<string, string>;
   destinations: DestinationState[];
+  /** Null before the box's first report. */
+  stream: StreamDetails | null;
   health: Health | null;
   healthAt: string | null;
+  /** What needs a human now, most urgent first (fleet/attention.ts). */
+  attention: Attention[];
 }
 
 export function deviceView(d: DeviceRecord): DeviceView {
   const reported = d.reported;
-  return {
+  const s = reported?.state;
+  const view: Omit<DeviceView, 'attention'> = {
     id: d.id,
     name: d.name,
     online: d.status === 'online',
@@ -43,7 +52,9 @@ export function deviceView(d: DeviceRecord): DeviceView {
     refused: reported?.refused ?? null,
     config: maskSecrets(d.desiredConfig),
     destinations: reported?.state.destinations ?? [],
+    stream: s ? { since: s.since, encoder: s.encoder, video: s.video, recording: s.recording, restarts: s.restarts, audio: s.audio } : null,
     health: d.health,
     healthAt: d.healthAt,
   };
+  return { ...view, attention: attentionFor(view) };
 }

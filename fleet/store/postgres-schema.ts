@@ -34,6 +34,17 @@ CREATE TABLE IF NOT EXISTS health_samples (
 
 CREATE INDEX IF NOT EXISTS health_samples_device_at ON health_samples (device_id, at, seq);
 CREATE INDEX IF NOT EXISTS health_samples_at ON health_samples (at);
+
+CREATE TABLE IF NOT EXISTS timeline_events (
+  seq       bigint GENERATED ALWAYS AS IDENTITY,
+  device_id text NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  at        timestamptz NOT NULL,
+  kind      text NOT NULL,
+  message   text NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS timeline_events_device_at ON timeline_events (device_id, at, seq);
+CREATE INDEX IF NOT EXISTS timeline_events_at ON timeline_events (at);
 `;
 
 /**

@@ -33,4 +33,14 @@ CREATE TABLE IF NOT EXISTS health_samples (
 
 CREATE INDEX IF NOT EXISTS health_samples_device_at ON health_samples (device_id, at);
 CREATE INDEX IF NOT EXISTS health_samples_at ON health_samples (at);
+
+CREATE TABLE IF NOT EXISTS timeline_events (
+  device_id TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  at        TEXT NOT NULL,
+  kind      TEXT NOT NULL,
+  message   TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX IF NOT EXISTS timeline_events_device_at ON timeline_events (device_id, at);
+CREATE INDEX IF NOT EXISTS timeline_events_at ON timeline_events (at);
 `;

@@ -1,4 +1,5 @@
 import type { DeviceId, Health, ReportedState, Status } from '../../common/protocol.js';
+import type { TimelineEvent } from '../timeline.js';
 
 /**
  * What the fleet service keeps: boxes, their credentials, the desired config
@@ -86,4 +87,11 @@ export interface FleetStore {
   healthHistory(id: DeviceId, from: string, to: string, limit: number): Promise<HealthSample[]>;
   /** Deletes samples older than `before`; returns how many. */
   pruneHealth(before: string): Promise<number>;
+
+  /** Appends events to a box's timeline (fleet/timeline.ts), in order; an unknown box's are not kept. */
+  recordTimeline(id: DeviceId, events: readonly TimelineEvent[]): Promise<void>;
+  /** The newest events first, at most `limit`; with `before`, only those older than it. */
+  timeline(id: DeviceId, limit: number, before?: string): Promise<TimelineEvent[]>;
+  /** Deletes events older than `before` (kept as long as health); returns how many. */
+  pruneTimeline(before: string): Promise<number>;
 }
