@@ -82,7 +82,7 @@ export class FleetService {
 
     // The embedded broker forgets retained messages when it stops: the store is the source of truth.
     await ops.republishDesired();
-    this.pruneTimer = setInterval(() => void ops.pruneHealth(), PRUNE_EVERY_MS);
+    this.pruneTimer = setInterval(() => void ops.pruneHistory(), PRUNE_EVERY_MS);
     return { httpPort, mqttPort: broker.ports?.mqtt ?? null, mqttsPort: broker.ports?.mqtts ?? null, publicUrl, boxMqttUrl };
   }
 
