@@ -25,6 +25,8 @@ export interface DeviceView {
   refused: Refusal | null;
   /** The desired config, stream keys masked. */
   config: Record<string, string>;
+  /** The ROOMCAST_* values the box last said it runs with (its own variables under the applied config), secrets masked. */
+  running: Record<string, string>;
   destinations: DestinationState[];
   /** Null before the box's first report. */
   stream: StreamDetails | null;
@@ -51,6 +53,7 @@ export function deviceView(d: DeviceRecord): DeviceView {
     appliedVersion: reported?.appliedVersion ?? null,
     refused: reported?.refused ?? null,
     config: maskSecrets(d.desiredConfig),
+    running: reported?.config ?? {},
     destinations: reported?.state.destinations ?? [],
     stream: s ? { since: s.since, encoder: s.encoder, video: s.video, recording: s.recording, restarts: s.restarts, audio: s.audio } : null,
     health: d.health,

@@ -110,10 +110,12 @@ export class FleetOperations {
 
   /** What saving this config would restart (the dashboard shows it before saving); the config is checked only when saved. */
   async previewConfig(rawId: string, body: unknown): Promise<ConfigPreview> {
-    const { desiredConfig } = await this.device(rawId);
+    const { desiredConfig, reported } = await this.device(rawId);
     const config = objectBody(body)['config'];
     if (typeof config !== 'object' || config === null || Array.isArray(config) || !Object.values(config).every((v) => typeof v === 'string')) throw badRequest('config must be an object of strings');
-    return previewConfig(maskSecrets(desiredConfig), config as Record<string, string>);
+    // What the box runs now (its own variables included) against what it would run.
+    const running = reported?.config ?? {};
+    return previewConfig({ ...running, ...maskSecrets(desiredConfig) }, { ...running, ...(config as Record<string, string>) });
   }
 
   /** In the background: the stored config is what counts, and a broker that is down gets it on reconnect. */

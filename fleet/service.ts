@@ -12,6 +12,7 @@ import { buildApi } from './http/api.js';
 import { Auth } from './http/auth.js';
 import { LoginLimiter } from './http/login-limiter.js';
 import { HttpServer } from './http/server.js';
+import { loadDashboard, serveDashboard } from './http/dashboard-files.js';
 
 export interface FleetServiceDeps {
   config: FleetConfig;
@@ -74,7 +75,11 @@ export class FleetService {
     ops = new FleetOperations({ store, link, broker: broker.control, boxCa: broker.boxCa, config, logger, enrollment, boxMqttUrl: () => boxMqttUrl, onChanged: (id) => events.changed(id) });
     this.ops = ops;
     const auth = await Auth.create({ admin, store, limiter: new LoginLimiter(), secureCookies: config.publicUrl?.startsWith('https:') ?? false });
-    this.http = new HttpServer(buildApi(ops, auth, events), logger.child('http'));
+    const dashboard = await loadDashboard().catch((err: unknown) => {
+      logger.warn('the dashboard is not built: only the API is served', { error: err instanceof Error ? err.message : String(err) });
+      return null;
+    });
+    this.http = new HttpServer(buildApi(ops, auth, events), logger.child('http'), dashboard && serveDashboard(dashboard));
     const httpPort = await this.http.listen(config.listenHost, config.httpPort);
     const publicUrl = config.publicUrl ?? `http://${hostname()}:${httpPort}`;
     boxMqttUrl = config.boxMqttUrl ?? defaultBoxMqttUrl(publicUrl, broker.ports);

@@ -39,6 +39,7 @@ export const OPENAPI = {
           appliedVersion: { type: ['integer', 'null'], description: 'The version the box runs (0: its own variables only)' },
           refused: { type: ['object', 'null'], properties: { version: { type: 'integer' }, errors: { type: 'array', items: { type: 'string' } } } },
           config: { type: 'object', additionalProperties: { type: 'string' }, description: 'Desired ROOMCAST_* values, stream keys masked to their last 4 characters' },
+          running: { type: 'object', additionalProperties: { type: 'string' }, description: 'The ROOMCAST_* values the box last reported running with (its own variables under the applied config), secrets masked' },
           destinations: { type: 'array', items: { $ref: '#/components/schemas/Destination' } },
           stream: {
             type: ['object', 'null'],
