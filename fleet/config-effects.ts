@@ -53,7 +53,7 @@ function destinationsEffect(before: string, after: string): ConfigEffect {
   const added = now.filter((w) => !old.includes(w));
   const removed = old.filter((w) => !now.includes(w));
   // A new key was typed in full: it is named by its last 4 characters, like everywhere else.
-  const shown = (w: string): string => maskSecrets({ [DESTINATIONS]: w })[DESTINATIONS] ?? '';
+  const shown = (w: string): string => (w.includes('****') ? w : (maskSecrets({ [DESTINATIONS]: w })[DESTINATIONS] ?? ''));
   const parts = [...removed.map((w) => `stops streaming to ${shown(w)}`), ...added.map((w) => `starts streaming to ${shown(w)}`)];
   return { variable: DESTINATIONS, impact: 'reconnect', message: `${parts.join('; ') || 'the destinations are reordered'}. The other destinations and the recording go on.` };
 }

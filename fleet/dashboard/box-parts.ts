@@ -31,7 +31,7 @@ export function destinationList(d: Device): HTMLElement {
     { class: 'destinations', 'aria-label': 'Destinations' },
     ...d.destinations.map((dest) => {
       const line = destinationLine(dest);
-      return h('li', { class: `dest tone-${line.tone}` }, h('span', { class: 'dot', 'aria-hidden': 'true' }), h('span', { class: 'dest-name' }, line.label), h('span', { class: 'dest-detail' }, line.detail));
+      return h('li', { class: `dest tone-${line.tone}` }, h('span', { class: 'dest-name' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), line.label), h('span', { class: 'dest-detail' }, line.detail));
     }),
   );
 }

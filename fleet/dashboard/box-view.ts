@@ -59,7 +59,7 @@ export class BoxView {
   }
 
   render(d: Device, now: number): void {
-    const phaseChanged = d.state !== this.device.state || d.online !== this.device.online;
+    const eventful = timelineKey(d) !== timelineKey(this.device);
     this.device = d;
     this.form.setDevice(d);
     const focusedKey = document.activeElement instanceof HTMLElement && this.live.contains(document.activeElement) ? document.activeElement.dataset['key'] : undefined;
@@ -77,7 +77,7 @@ export class BoxView {
       h('div', { class: 'box-grid' }, h('div', {}, snapshotImage(this.ctx.pictures.get(d.id), d, now)), h('div', {}, destinationList(d), sparkline(this.ctx.history.recent(d.id, now), now), audioMeters(d.stream?.audio ?? null, streaming && d.online), boxFacts(d))),
     );
     if (focusedKey) this.live.querySelector<HTMLElement>(`[data-key="${focusedKey}"]`)?.focus();
-    if (phaseChanged) void this.refreshTimeline();
+    if (eventful) void this.refreshTimeline();
   }
 
   private async refreshTimeline(): Promise<void> {
@@ -118,4 +118,9 @@ export class BoxView {
       this.render(this.device, Date.now());
     }
   }
+}
+
+/** What the fleet's timeline events are made of: when it changes, there are new events to show. */
+function timelineKey(d: Device): string {
+  return JSON.stringify([d.online, d.state, d.appliedVersion, d.refused?.version, d.destinations.map((x) => [x.state, x.failures]), d.stream?.video.slate, d.stream?.audio.silent, d.stream?.audio.failed, d.stream?.recording.stopped]);
 }

@@ -22,7 +22,8 @@ export function roomCard(d: Device, ctx: CardContext): HTMLElement {
     liveBadge(d),
     attentionList(d),
     destinationList(d),
-    snapshotImage(ctx.pictures.get(d.id), d, ctx.now),
+    // No picture (the box cannot take snapshots, or is not live): no empty frame on the grid either.
+    ctx.pictures.has(d.id) && snapshotImage(ctx.pictures.get(d.id), d, ctx.now),
     sparkline(ctx.history.recent(d.id, ctx.now), ctx.now),
     audioMeters(d.stream?.audio ?? null, streaming && d.online),
     boxFacts(d),

@@ -15,7 +15,7 @@ export function audioMeters(audio: StreamDetails['audio'] | null, streaming: boo
       h(
         'div',
         { class: 'meter', role: 'meter', 'aria-label': `Channel ${names[i] ?? i + 1} loudness`, 'aria-valuemin': -60, 'aria-valuemax': 0, 'aria-valuenow': Math.round(rms), 'aria-valuetext': `${Math.round(rms)} dB, peak ${Math.round(peak)} dB` },
-        sized(h('div', { class: 'meter-rms' }), 'width', meterPercent(rms)),
+        sized(h('div', { class: `meter-rms level-${level(rms)}` }), 'width', meterPercent(rms)),
         sized(h('div', { class: `meter-peak${peak >= -1 ? ' hot' : ''}` }), 'left', meterPercent(peak)),
       ),
       h('span', { class: 'meter-db' }, `${Math.round(rms)} dB`),
@@ -28,6 +28,11 @@ export function audioMeters(audio: StreamDetails['audio'] | null, streaming: boo
     audio.source === 'test' && h('span', { class: 'flag' }, 'Test tone'),
   ];
   return h('div', { class: 'meters' }, h('div', { class: 'meter-flags' }, ...flags), ...(rows.length > 0 ? rows : [h('span', { class: 'muted' }, 'No sound reading yet')]));
+}
+
+/** ok up to -12 dBFS, loud up to -1, then clipping: the colour of the whole bar, so a quiet channel is never drawn red. */
+function level(db: number): 'ok' | 'loud' | 'clip' {
+  return db >= -1 ? 'clip' : db >= -12 ? 'loud' : 'ok';
 }
 
 // Through the CSSOM: the Content-Security-Policy refuses style attributes.
