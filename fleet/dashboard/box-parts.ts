@@ -31,7 +31,7 @@ export function destinationList(d: Device): HTMLElement {
     { class: 'destinations', 'aria-label': 'Destinations' },
     ...d.destinations.map((dest) => {
       const line = destinationLine(dest);
-      return h('li', { class: `dest tone-${line.tone}` }, h('span', { class: 'dest-name' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), line.label), h('span', { class: 'dest-detail' }, line.detail));
+      return h('li', { class: `dest tone-${line.tone}` }, h('span', { class: 'dest-name' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), h('span', { class: 'dest-label' }, line.label)), h('span', { class: 'dest-detail' }, line.detail));
     }),
   );
 }
@@ -53,7 +53,8 @@ export function boxFacts(d: Device): HTMLElement {
   return h('dl', { class: 'facts' }, ...facts.flatMap(([k, v, warn]) => [h('dt', {}, k), h('dd', { class: warn ? 'warn' : '' }, v)]));
 }
 
-export function snapshotImage(picture: { src: string; at: number } | undefined, d: Device, now: number): HTMLElement {
-  if (!picture) return h('div', { class: 'snapshot empty' }, h('span', {}, d.state === 'live' ? 'No picture yet' : 'Picture shown while live'));
+export function snapshotImage(picture: { src: string; at: number } | undefined, d: Device, now: number, unavailable = false): HTMLElement {
+  if (!picture && unavailable) return h('p', { class: 'muted small' }, 'This box does not send pictures.');
+  if (!picture) return h('div', { class: 'snapshot empty' }, h('span', {}, d.state === 'live' ? 'No picture yet' : 'A picture is shown while live'));
   return h('figure', { class: 'snapshot' }, h('img', { src: picture.src, alt: `What the camera in ${d.name} sees` }), h('figcaption', {}, `Picture from ${ago(new Date(picture.at).toISOString(), now)}`));
 }

@@ -14,6 +14,7 @@ export interface BoxViewContext {
   api: Api;
   history: BitrateHistory;
   pictures: ReadonlyMap<string, { src: string; at: number }>;
+  noPictures: ReadonlySet<string>;
   /** A box's new view from an answer here (shown at once, before the live update). */
   update: (d: Device) => void;
 }
@@ -74,7 +75,7 @@ export class BoxView {
       h('div', { class: 'box-top' }, liveBadge(d), h('div', { class: 'box-buttons' }, goLive, stop)),
       this.message,
       attentionList(d),
-      h('div', { class: 'box-grid' }, h('div', {}, snapshotImage(this.ctx.pictures.get(d.id), d, now)), h('div', {}, destinationList(d), sparkline(this.ctx.history.recent(d.id, now), now), audioMeters(d.stream?.audio ?? null, streaming && d.online), boxFacts(d))),
+      h('div', { class: 'box-grid' }, h('div', {}, snapshotImage(this.ctx.pictures.get(d.id), d, now, this.ctx.noPictures.has(d.id))), h('div', {}, destinationList(d), sparkline(this.ctx.history.recent(d.id, now), now), audioMeters(d.stream?.audio ?? null, streaming && d.online), boxFacts(d))),
     );
     if (focusedKey) this.live.querySelector<HTMLElement>(`[data-key="${focusedKey}"]`)?.focus();
     if (eventful) void this.refreshTimeline();

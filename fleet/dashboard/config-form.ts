@@ -45,7 +45,7 @@ export class ConfigForm {
     this.quality = h(
       'select',
       { id: 'quality' },
-      current === null && h('option', { value: '' }, `Keep the current settings (${describeQuality(effective)})`),
+      current === null && h('option', { value: '' }, `Current: ${describeQuality(effective)}`),
       ...QUALITY_PRESETS.map((p) => h('option', { value: p.id, selected: p === current }, p.label)),
     );
     this.recording = h('input', { id: 'recording', type: 'checkbox', checked: get(RECORD_DIR) !== '' });

@@ -5,7 +5,7 @@ import type { DestinationState, Device, Platform } from './types.js';
 export type Tone = 'live' | 'starting' | 'idle' | 'error' | 'offline';
 
 /** The one big word on a card: whether the stream works, for someone who is not an A/V expert. */
-export function liveState(d: Pick<Device, 'online' | 'status' | 'state'>): { label: string; tone: Tone; detail: string } {
+export function liveState(d: Pick<Device, 'online' | 'status' | 'state' | 'destinations'>): { label: string; tone: Tone; detail: string } {
   if (!d.online) {
     const was = d.state === 'live' || d.state === 'starting' ? ' (it was live)' : '';
     if (d.status === 'lost') return { label: 'LOST', tone: 'offline', detail: `No contact with the box${was}` };
@@ -13,8 +13,15 @@ export function liveState(d: Pick<Device, 'online' | 'status' | 'state'>): { lab
     return { label: 'NEW', tone: 'offline', detail: 'Enrolled, never connected' };
   }
   switch (d.state) {
-    case 'live':
-      return { label: 'LIVE', tone: 'live', detail: 'Streaming' };
+    case 'live': {
+      // The box may be live while no platform takes the stream: viewers see nothing, so neither may the badge say LIVE in green.
+      const total = d.destinations.length;
+      const live = d.destinations.filter((x) => x.state === 'live').length;
+      const failing = d.destinations.filter((x) => x.state === 'retrying').length;
+      if (total > 0 && live === 0) return failing > 0 ? { label: 'NOT ON AIR', tone: 'error', detail: 'Live on the box, but no platform receives the stream' } : { label: 'STARTING', tone: 'starting', detail: 'Connecting to the platforms' };
+      if (failing > 0) return { label: 'LIVE', tone: 'starting', detail: `${failing} of ${total} destinations not receiving` };
+      return { label: 'LIVE', tone: 'live', detail: total === 0 ? 'Recording only' : 'Streaming' };
+    }
     case 'starting':
       return { label: 'STARTING', tone: 'starting', detail: 'Connecting to the platforms' };
     case 'stopping':

@@ -70,7 +70,7 @@ class App {
     } else if (hash.startsWith('#/box/')) {
       const d = this.live.devices.get(decodeURIComponent(hash.slice(6)));
       if (d) {
-        this.box = new BoxView(d, { api: this.api, history: this.history, pictures: this.snapshots.pictures, update: (x) => this.live.update(x) });
+        this.box = new BoxView(d, { api: this.api, history: this.history, pictures: this.snapshots.pictures, noPictures: this.snapshots.refused, update: (x) => this.live.update(x) });
         fill(this.main, this.box.element);
       } else fill(this.main, h('p', {}, this.live.state === 'connected' ? 'No such box. ' : 'Loading… ', h('a', { href: '#/' }, 'All rooms')));
     } else fill(this.main, this.grid.element);

@@ -11,6 +11,8 @@ const AFTER_REFUSAL_MS = 5 * 60_000;
  */
 export class Snapshots {
   readonly pictures = new Map<string, { src: string; at: number }>();
+  /** Boxes that answered the last snapshot command ok:false (no camera picture to give, or an older release). */
+  readonly refused = new Set<string>();
   private wanted = new Set<string>();
   private readonly nextAt = new Map<string, number>();
   private readonly busy = new Set<string>();
@@ -53,8 +55,12 @@ export class Snapshots {
       const jpeg = response.ok ? response.result?.['jpegBase64'] : undefined;
       if (typeof jpeg === 'string' && jpeg !== '') {
         this.pictures.set(id, { src: `data:image/jpeg;base64,${jpeg}`, at: Date.now() });
-        this.changed(id);
-      } else wait = AFTER_REFUSAL_MS;
+        this.refused.delete(id);
+      } else {
+        this.refused.add(id);
+        wait = AFTER_REFUSAL_MS;
+      }
+      this.changed(id);
     } catch {
       // Not answered in time, or the box went away: quietly try later.
       wait = EVERY_MS * 2;

@@ -167,6 +167,7 @@ describe('dashboard in a browser', () => {
     await banner.getByText('1 room needs attention').waitFor({ timeout: 20_000 });
     await banner.getByText(/The custom destination is not receiving the stream/).waitFor();
     await card().and(page.locator('.card-urgent')).waitFor();
+    await card().locator('.live-word', { hasText: 'NOT ON AIR' }).waitFor();
     assert.match(await page.title(), /^\(1\) roomcast/);
     t.diagnostic(`screenshot: ${await screenshot(page, 'grid-failing-desktop')}`);
     await page.goto(`${fleet.url}/#/box/box-main`);
