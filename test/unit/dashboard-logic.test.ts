@@ -4,7 +4,12 @@ import { BitrateHistory, HISTORY_MS } from '../../fleet/dashboard/bitrate-histor
 import { buildDestinations, parseDestinations } from '../../fleet/dashboard/destination-words.js';
 import { ago, destinationLine, liveState, meterPercent, pageTitle } from '../../fleet/dashboard/format.js';
 import { presetOf, QUALITY_PRESETS } from '../../fleet/dashboard/presets.js';
-import type { DestinationState } from '../../fleet/dashboard/types.js';
+import type { Device, DestinationState } from '../../fleet/dashboard/types.js';
+import type { DeviceView } from '../../fleet/device-view.js';
+
+// The page declares the API's JSON it reads (fleet/dashboard/types.ts, compiled for the browser without the fleet's
+// modules): this line stops the build when the fleet's device view no longer gives what the page reads.
+export const viewFitsPage: (v: DeviceView) => Device = (v) => v;
 
 /** The dashboard's pure parts (fleet/dashboard/), which run the same in Node. */
 const dest = (state: DestinationState['state'], over: Partial<DestinationState> = {}): DestinationState => ({ id: 'd', platform: 'youtube', url: 'rtmp://a/****abcd', state, bitrateKbps: 2500, failures: 0, lastError: null, retryInMs: null, ...over });
