@@ -139,6 +139,8 @@ export interface Health {
   softTempLimitOccurred?: boolean;
   /** What gathering this sample cost the box. */
   probeMs?: number;
+  /** What the box was sending to all its destinations together, kbit/s (the dashboard's bitrate history). */
+  sendKbps?: number;
 }
 
 /**
@@ -787,6 +789,7 @@ const HEALTH: { [K in keyof Health]-?: Check<NonNullable<Health[K]>> } = {
   softTempLimitNow: flag,
   softTempLimitOccurred: flag,
   probeMs: real(0, 3_600_000),
+  sendKbps: real(0, 1e7),
 };
 
 const health: Check<Health> = (v, at) => {

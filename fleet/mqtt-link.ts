@@ -15,6 +15,7 @@ import {
   type Outgoing,
 } from '../common/protocol.js';
 import type { FleetStore } from './store/types.js';
+import { timelineEvents } from './timeline.js';
 
 export interface FleetLinkDeps {
   /** mqtt://host:port or mqtts://...; credentials in `username`/`password`. */
@@ -136,13 +137,13 @@ export class FleetLink {
         if (payload.length === 0) return;
         const d = decodePayload('status', payload);
         if (!d.ok) return this.drop(topic, d.error);
-        return this.enqueue(deviceId, () => store.recordStatus(deviceId, d.value, at));
+        return this.enqueue(deviceId, () => this.storeState(deviceId, at, () => store.recordStatus(deviceId, d.value, at)));
       }
       case 'reported': {
         if (payload.length === 0) return;
         const d = decodePayload('reported', payload);
         if (!d.ok) return this.drop(topic, d.error);
-        return this.enqueue(deviceId, () => store.recordReported(deviceId, d.value, at));
+        return this.enqueue(deviceId, () => this.storeState(deviceId, at, () => store.recordReported(deviceId, d.value, at)));
       }
       case 'health': {
         const d = decodePayload('health', payload);
@@ -172,6 +173,21 @@ export class FleetLink {
         // Our own publications, seen through roomcast/#-wide subscriptions of other tools: not ours to store.
         return;
     }
+  }
+
+  /**
+   * Stores a status or reported state, and the timeline events between the
+   * stored state before and after. A message another instance stored first
+   * changes nothing here, so it adds no events twice.
+   */
+  private async storeState(deviceId: DeviceId, at: string, write: () => Promise<void>): Promise<void> {
+    const store = this.deps.store;
+    const before = await store.getDevice(deviceId);
+    await write();
+    const after = before && (await store.getDevice(deviceId));
+    if (!before || !after) return;
+    const events = timelineEvents(before, after, at);
+    if (events.length > 0) await store.recordTimeline(deviceId, events);
   }
 
   private enqueue(deviceId: DeviceId, write: () => Promise<void>): void {

@@ -1,13 +1,15 @@
 import type { Logger } from '../common/log.js';
-import { checkDesiredConfig, decodePayload, parseDeviceId, restoreMasked, type CommandResponse, type DeviceId } from '../common/protocol.js';
+import { checkDesiredConfig, decodePayload, maskSecrets, parseDeviceId, restoreMasked, type CommandResponse, type DeviceId } from '../common/protocol.js';
 import type { BrokerControl } from './broker/broker-control.js';
 import type { FleetConfig } from './config.js';
 import { hashMosquittoPassword, newBoxPassword, verifyMosquittoPassword } from './credentials.js';
+import { previewConfig, type ConfigPreview } from './config-effects.js';
 import { deviceView, type DeviceView } from './device-view.js';
 import { badRequest, conflict, forbidden, notFound } from './http/errors.js';
 import type { FleetLink } from './mqtt-link.js';
 import { stillFromResult, type LatestSnapshots, type StoredSnapshot } from './snapshots.js';
 import type { FleetStore, HealthSample } from './store/types.js';
+import type { TimelineEvent } from './timeline.js';
 import type { Token } from './tokens.js';
 
 export interface OperationsDeps {
@@ -37,6 +39,7 @@ export interface Enrolment {
 }
 
 const MAX_HEALTH_SAMPLES = 10_000;
+const MAX_TIMELINE_EVENTS = 1000;
 
 /**
  * What the fleet service does, whoever asks (the HTTP API, the dashboard):
@@ -108,6 +111,16 @@ export class FleetOperations {
     return { version, device: await this.get(id), warnings: checked.warnings.map((w) => `${w.variable}: ${w.message}`) };
   }
 
+  /** What saving this config would restart (the dashboard shows it before saving); the config is checked only when saved. */
+  async previewConfig(rawId: string, body: unknown): Promise<ConfigPreview> {
+    const { desiredConfig, reported } = await this.device(rawId);
+    const config = objectBody(body)['config'];
+    if (typeof config !== 'object' || config === null || Array.isArray(config) || !Object.values(config).every((v) => typeof v === 'string')) throw badRequest('config must be an object of strings');
+    // What the box runs now (its own variables included) against what it would run.
+    const running = reported?.config ?? {};
+    return previewConfig({ ...running, ...maskSecrets(desiredConfig) }, { ...running, ...(config as Record<string, string>) });
+  }
+
   /** In the background: the stored config is what counts, and a broker that is down gets it on reconnect. */
   private publishDesired(id: DeviceId, version: number, config: Record<string, string>): void {
     const latest = async (): Promise<{ version: number; config: Record<string, string> } | null> => {
@@ -162,6 +175,16 @@ export class FleetOperations {
     return { samples: await this.deps.store.healthHistory(id, from, to, limit) };
   }
 
+  /** The box's timeline, newest first (`limit`, default 100; `before` pages back). */
+  async timeline(rawId: string, query: URLSearchParams): Promise<{ events: TimelineEvent[] }> {
+    const { id } = await this.device(rawId);
+    const rawLimit = query.get('limit');
+    const limit = rawLimit === null ? 100 : Number(rawLimit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TIMELINE_EVENTS) throw badRequest(`limit must be a whole number from 1 to ${MAX_TIMELINE_EVENTS}`);
+    const before = isoParam(query, 'before');
+    return { events: await this.deps.store.timeline(id, limit, before ?? undefined) };
+  }
+
   /** The box's credentials stop working now: its connection is dropped and its retained messages removed. */
   async revoke(rawId: string): Promise<DeviceView> {
     const { id } = await this.device(rawId);
@@ -193,13 +216,14 @@ export class FleetOperations {
     return { token };
   }
 
-  async pruneHealth(): Promise<void> {
+  async pruneHistory(): Promise<void> {
     const before = new Date(Date.now() - this.deps.config.healthRetentionDays * 86_400_000).toISOString();
     try {
       const removed = await this.deps.store.pruneHealth(before);
-      if (removed > 0) this.log.info('old health samples removed', { removed, before });
+      const events = await this.deps.store.pruneTimeline(before);
+      if (removed > 0 || events > 0) this.log.info('old health samples and timeline events removed', { removed, events, before });
     } catch (err) {
-      this.log.warn('pruning health failed', { error: err instanceof Error ? err.message : String(err) });
+      this.log.warn('pruning health and timelines failed', { error: err instanceof Error ? err.message : String(err) });
     }
   }
 

@@ -21,6 +21,7 @@ import { liveHandler } from './live/live-http.js';
 import { LiveStreams } from './live/live-streams.js';
 import type { HeliaNode } from '../common/ipfs/helia-node.js';
 import { join } from 'node:path';
+import { loadDashboard, serveDashboard } from './http/dashboard-files.js';
 
 export interface FleetServiceDeps {
   config: FleetConfig;
@@ -98,8 +99,13 @@ export class FleetService {
     ops = new FleetOperations({ store, link, broker: broker.control, boxCa: broker.boxCa, config, logger, enrollment, boxMqttUrl: () => boxMqttUrl, snapshots: new LatestSnapshots(), onChanged: (id) => events.changed(id) });
     this.ops = ops;
     const auth = await Auth.create({ admin, store, limiter: new LoginLimiter(), secureCookies: config.publicUrl?.startsWith('https:') ?? false });
+    const dashboard = await loadDashboard().catch((err: unknown) => {
+      logger.warn('the dashboard is not built: only the API is served', { error: err instanceof Error ? err.message : String(err) });
+      return null;
+    });
     const balena = new BalenaOperations({ config, store, balena: this.startBalena(store), logger: logger.child('balena') });
-    this.http = new HttpServer(buildApi({ ops, auth, events, balena }), logger.child('http'), [await liveHandler(live, logger.child('live'))]);
+    const pages = [await liveHandler(live, logger.child('live')), ...(dashboard ? [serveDashboard(dashboard)] : [])];
+    this.http = new HttpServer(buildApi({ ops, auth, events, balena }), logger.child('http'), pages);
     const httpPort = await this.http.listen(config.listenHost, config.httpPort);
     const publicUrl = config.publicUrl ?? `http://${hostname()}:${httpPort}`;
     boxMqttUrl = config.boxMqttUrl ?? defaultBoxMqttUrl(publicUrl, broker.ports);
@@ -107,7 +113,7 @@ export class FleetService {
 
     // The embedded broker forgets retained messages when it stops: the store is the source of truth.
     await ops.republishDesired();
-    this.pruneTimer = setInterval(() => void ops.pruneHealth(), PRUNE_EVERY_MS);
+    this.pruneTimer = setInterval(() => void ops.pruneHistory(), PRUNE_EVERY_MS);
     return { httpPort, mqttPort: broker.ports?.mqtt ?? null, mqttsPort: broker.ports?.mqtts ?? null, publicUrl, boxMqttUrl };
   }
 

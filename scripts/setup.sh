@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything roomcast needs on Debian 12 (bookworm) with Node.js 20,
 # as root: GStreamer 1.22 and its plugins, the headers gstreamer-superficial
-# compiles against, the local test ingest (nginx + libnginx-mod-rtmp, stunnel4)
-# and ffmpeg/ffprobe; then the npm dependencies (npm ci) and the build.
+# compiles against, the local test ingest (nginx + libnginx-mod-rtmp, stunnel4),
+# ffmpeg/ffprobe and chromium (the dashboard's browser tests); then the npm
+# dependencies (npm ci) and the build.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,7 @@ PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-alsa
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev pkg-config g++ make python3
   glib-networking ca-certificates openssl fonts-dejavu-core
-  nginx-light libnginx-mod-rtmp stunnel4 ffmpeg
+  nginx-light libnginx-mod-rtmp stunnel4 ffmpeg chromium
   mosquitto mosquitto-clients postgresql
   v4l-utils alsa-utils util-linux mount
   chromium

@@ -372,7 +372,9 @@ export class FleetClient {
     if (!this.deviceId || !this.client?.connected) return;
     try {
       const sample = await this.deps.sampleHealth();
-      await this.publish(outgoing(this.deviceId, 'health', { ...sample, phase: this.deps.agent.current.phase }));
+      const current = this.deps.agent.current;
+      const sendKbps = Math.round(current.destinations.reduce((sum, d) => sum + d.bitrateKbps, 0));
+      await this.publish(outgoing(this.deviceId, 'health', { ...sample, phase: current.phase, sendKbps }));
       // The figures (bytes, bitrate, meters) move all the time; they are refreshed at the health pace.
       if (this.lastReported !== this.deps.agent.current) await this.publishReported();
     } catch (err) {

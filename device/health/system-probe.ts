@@ -56,7 +56,7 @@ export interface SystemHealthProbeOptions {
 
 type Part = Partial<Health>;
 
-type Measure = Exclude<keyof Health, 'at' | 'phase' | 'probeMs'>;
+type Measure = Exclude<keyof Health, 'at' | 'phase' | 'probeMs' | 'sendKbps'>;
 
 /** Every measure of a sample, kept complete by the compiler when Health grows; true for those the first sample cannot have (a load needs two readings). */
 const MEASURES: Readonly<Record<Measure, boolean>> = {

@@ -38,8 +38,8 @@ export function buildApi({ ops, auth, events, balena }: ApiDeps): Router {
   return new Router()
     .add('GET', '/api/openapi.json', () => Promise.resolve({ status: 200, body: OPENAPI }))
     .add('POST', '/api/login', (req) => auth.login(req))
-    .add('POST', '/api/logout', () => Promise.resolve(auth.logout()))
-    .add('GET', '/api/session', async (req) => ({ status: 200, body: { ...auth.session(req), passwordSet: await auth.passwordSet() } }))
+    .add('POST', '/api/logout', (req) => auth.logout(req))
+    .add('GET', '/api/session', async (req) => ({ status: 200, body: { ...(await auth.session(req)), passwordSet: await auth.passwordSet() } }))
     .add('PUT', '/api/admin-password', admin(async (req) => ({ body: await auth.setPassword(req.body) })))
     .add('GET', '/api/events', admin(() => Promise.resolve({ body: null, events: liveDevices })))
     .add('POST', '/api/enrol', async (req) => ({ status: 201, body: await ops.enrol(req.body) }))
@@ -47,6 +47,7 @@ export function buildApi({ ops, auth, events, balena }: ApiDeps): Router {
     .add('GET', '/api/devices/:id', admin(async (req) => ({ body: await ops.get(param(req, 'id')) })))
     .add('PUT', '/api/devices/:id/name', admin(async (req) => ({ body: await ops.rename(param(req, 'id'), req.body) })))
     .add('PUT', '/api/devices/:id/config', admin(async (req) => ({ body: await ops.putConfig(param(req, 'id'), req.body) })))
+    .add('POST', '/api/devices/:id/config/preview', admin(async (req) => ({ body: await ops.previewConfig(param(req, 'id'), req.body) })))
     .add('POST', '/api/devices/:id/commands/:name', admin(async (req) => ops.command(param(req, 'id'), param(req, 'name'), req.body)))
     .add(
       'GET',
@@ -57,6 +58,7 @@ export function buildApi({ ops, auth, events, balena }: ApiDeps): Router {
       }),
     )
     .add('GET', '/api/devices/:id/health', admin(async (req) => ({ body: await ops.health(param(req, 'id'), req.query) })))
+    .add('GET', '/api/devices/:id/events', admin(async (req) => ({ body: await ops.timeline(param(req, 'id'), req.query) })))
     .add('POST', '/api/devices/:id/revoke', admin(async (req) => ({ body: await ops.revoke(param(req, 'id')) })))
     .add('POST', '/api/enrollment-token', admin(async () => ({ body: await ops.rotateEnrollmentToken() })))
     // balena (docs/updates.md): 503 with what to set when it is not configured.

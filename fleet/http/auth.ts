@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hashMosquittoPassword, verifyMosquittoPassword } from '../credentials.js';
 import type { FleetStore } from '../store/types.js';
 import type { Token } from '../tokens.js';
@@ -9,6 +9,8 @@ import { clearedSessionCookie, sessionCookie, Sessions, type Session } from './s
 
 const PASSWORD_SETTING = 'admin-password-hash';
 const SESSION_KEY_SETTING = 'session-key';
+/** A logged-out cookie, by its hash: a copy of it (another tab, a stolen value) must not work on. */
+const ENDED_PREFIX = 'session-ended:';
 export const MIN_PASSWORD_LENGTH = 10;
 
 export interface AuthDeps {
@@ -41,7 +43,7 @@ export class Auth {
       if (await this.deps.admin.matches(req.bearer)) return;
       throw unauthorised();
     }
-    const session = this.sessions.verify(req.session);
+    const session = await this.valid(req.session);
     if (!session) throw unauthorised();
     // A page on another site can make the browser send the cookie, but cannot read the token.
     if (req.method !== 'GET' && req.csrf !== session.csrf) throw forbidden('the X-CSRF-Token header is missing or wrong; reload the page');
@@ -69,15 +71,23 @@ export class Auth {
     return { status: 200, body: sessionBody(session), headers: { 'set-cookie': sessionCookie(value, this.deps.secureCookies) } };
   }
 
-  logout(): { status: number; body: unknown; headers: Record<string, string> } {
+  /** Clears the cookie, and ends its session for good (a copy of the value is refused from now on). */
+  async logout(req: Request): Promise<{ status: number; body: unknown; headers: Record<string, string> }> {
+    if (await this.valid(req.session)) await this.deps.store.setSetting(endedSetting(req.session ?? ''), 'ended');
     return { status: 200, body: { loggedOut: true }, headers: { 'set-cookie': clearedSessionCookie(this.deps.secureCookies) } };
   }
 
   /** The page asks on load: its CSRF token, or 401 (show the login form). */
-  session(req: Request): { csrf: string; expires: string; passwordSet?: boolean } {
-    const session = this.sessions.verify(req.session);
+  async session(req: Request): Promise<{ csrf: string; expires: string }> {
+    const session = await this.valid(req.session);
     if (!session) throw unauthorised();
     return sessionBody(session);
+  }
+
+  private async valid(cookie: string | null): Promise<Session | null> {
+    const session = this.sessions.verify(cookie);
+    if (!session || cookie === null) return null;
+    return (await this.deps.store.getSetting(endedSetting(cookie))) === null ? session : null;
   }
 
   async passwordSet(): Promise<boolean> {
@@ -92,6 +102,10 @@ export class Auth {
     await this.deps.store.setSetting(PASSWORD_SETTING, hashMosquittoPassword(password));
     return { passwordSet: true };
   }
+}
+
+function endedSetting(cookie: string): string {
+  return ENDED_PREFIX + createHash('sha256').update(cookie).digest('base64url');
 }
 
 function sessionBody(session: Session): { csrf: string; expires: string } {

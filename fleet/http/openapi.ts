@@ -1,4 +1,5 @@
 import { COMMAND_NAMES } from '../../common/protocol.js';
+import { TIMELINE_KINDS } from '../timeline.js';
 
 /**
  * The HTTP API's OpenAPI 3.1 description, served at GET /api/openapi.json.
@@ -41,7 +42,13 @@ export const OPENAPI = {
           appliedVersion: { type: ['integer', 'null'], description: 'The version the box runs (0: its own variables only)' },
           refused: { type: ['object', 'null'], properties: { version: { type: 'integer' }, errors: { type: 'array', items: { type: 'string' } } } },
           config: { type: 'object', additionalProperties: { type: 'string' }, description: 'Desired ROOMCAST_* values, stream keys masked to their last 4 characters' },
+          running: { type: 'object', additionalProperties: { type: 'string' }, description: 'The ROOMCAST_* values the box last reported running with (its own variables under the applied config), secrets masked' },
           destinations: { type: 'array', items: { $ref: '#/components/schemas/Destination' } },
+          stream: {
+            type: ['object', 'null'],
+            description: 'The rest of the last report: since, encoder (fps), video (slate on while the camera is lost), recording (enabled, freeBytes, stopped), restarts, audio (peakDb/rmsDb per channel, silent, clipping, failed). See device/state.ts (StreamState).',
+            additionalProperties: true,
+          },
           ipfs: {
             type: ['object', 'null'],
             description: 'The ipfs destination (null without it). vodCid: the last finished talk, a directory with index.m3u8, pinned on the box and the fleet; watch it at /watch/<id>.',
@@ -61,7 +68,20 @@ export const OPENAPI = {
           healthAt: { type: ['string', 'null'], format: 'date-time' },
           update: { type: ['object', 'null'], properties: { pending: { type: 'boolean', description: 'balena has an update for the box' }, locked: { type: 'boolean', description: 'the box holds its update lock (it is live)' } } },
           updateWaiting: { type: 'boolean', description: 'An update waits for the talk to end' },
+          attention: { type: 'array', items: { $ref: '#/components/schemas/Attention' }, description: 'What needs a human now, most urgent first (fleet/attention.ts)' },
         },
+      },
+      Attention: {
+        type: 'object',
+        properties: {
+          kind: { type: 'string', description: 'box-unreachable, stream-error, destination-failing, camera-lost, mic-failed, mic-silent, recording-stopped, disk-low, under-voltage, throttled, too-hot, config-refused' },
+          severity: { enum: ['critical', 'warning'] },
+          message: { type: 'string', description: 'In plain words, for the dashboard\'s banner' },
+        },
+      },
+      TimelineEvent: {
+        type: 'object',
+        properties: { at: { type: 'string', format: 'date-time' }, kind: { enum: TIMELINE_KINDS }, message: { type: 'string' } },
       },
       Destination: {
         type: 'object',
@@ -219,6 +239,27 @@ export const OPENAPI = {
         responses: { '200': { description: 'Accepted: the new version, and the box as it is now' }, '400': error('Invalid config: nothing changed'), ...common },
       },
     },
+    '/api/devices/{id}/config/preview': {
+      post: {
+        summary: 'What saving a config would restart, before saving it',
+        description: 'The same body as PUT .../config (masked keys count as unchanged). Answers { changes: [{ variable, impact: restart | reconnect | none, message }], interrupts }. Nothing is checked or saved.',
+        parameters: [id],
+        requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/ConfigRequest' } } } },
+        responses: { '200': { description: 'The effects' }, '400': error('Not an object of strings'), ...common },
+      },
+    },
+    '/api/devices/{id}/events': {
+      get: {
+        summary: 'The box\'s timeline, newest first',
+        description: 'Went live, stopped, retries with reasons, slate on/off, microphone silent, config applied/refused, online/lost. Kept as long as health history.',
+        parameters: [
+          id,
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          { name: 'before', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'Only events older than this (to page back)' },
+        ],
+        responses: { '200': { description: '{ events: [TimelineEvent] }', content: { 'application/json': { schema: { type: 'object', properties: { events: { type: 'array', items: { $ref: '#/components/schemas/TimelineEvent' } } } } } } }, '400': error('Bad limit or time'), ...common },
+      },
+    },
     '/api/devices/{id}/commands/{name}': {
       post: {
         summary: 'Send a command and wait for the box\'s answer',
@@ -255,7 +296,7 @@ export const OPENAPI = {
         responses: { '200': { description: '{ csrf, expires }, and the cookie' }, '400': error('Neither token nor password'), '401': error('Wrong token or password'), '429': error('Too many failed logins (Retry-After says how long to wait)') },
       },
     },
-    '/api/logout': { post: { summary: 'Clear the session cookie', responses: { '200': { description: '{ loggedOut: true }' } } } },
+    '/api/logout': { post: { summary: 'End the session: the cookie is cleared and its value refused from then on', responses: { '200': { description: '{ loggedOut: true }' } } } },
     '/api/session': { get: { summary: 'The current session: its CSRF token, when it expires, and whether an admin password is set', responses: { '200': { description: '{ csrf, expires, passwordSet }' }, '401': error('Not logged in, or the session expired') } } },
     '/api/admin-password': {
       put: { summary: 'Set or change the admin password (the admin token keeps working)', description: 'Body { password }, at least 10 characters.', responses: { '200': { description: '{ passwordSet: true }' }, '400': error('Too short or too long'), '401': common['401'] } },

@@ -1,5 +1,6 @@
 import { decodePayload, parseDeviceId, type Health, type ReportedState, type Status } from '../../common/protocol.js';
 import { StoredValueError } from './errors.js';
+import { TIMELINE_KINDS, type TimelineEvent } from '../timeline.js';
 import type { DeviceRecord, HealthSample } from './types.js';
 
 /**
@@ -29,6 +30,12 @@ export type HealthRow = {
   health: string;
 };
 
+export type TimelineRow = {
+  at: StoredTime;
+  kind: string;
+  message: string;
+};
+
 type StoredTime = string | Date;
 
 const STATUSES: readonly Status[] = ['online', 'offline', 'lost'];
@@ -56,6 +63,12 @@ export function deviceFromRow(row: DeviceRow): DeviceRecord {
 
 export function sampleFromRow(row: HealthRow, id: string): HealthSample {
   return { at: isoOf(row.at), health: healthOf(row.health, `health sample of ${id}`) };
+}
+
+export function timelineFromRow(row: TimelineRow, id: string): TimelineEvent {
+  const kind = TIMELINE_KINDS.find((k) => k === row.kind);
+  if (kind === undefined) throw new StoredValueError(`timeline of ${id}: stored kind is not one this release knows`);
+  return { at: isoOf(row.at), kind, message: row.message };
 }
 
 /** What goes into a JSON column; the same text both backends keep. */

@@ -43,6 +43,17 @@ CREATE TABLE IF NOT EXISTS rollouts (
 );
 
 CREATE INDEX IF NOT EXISTS rollouts_started_at ON rollouts (started_at);
+
+CREATE TABLE IF NOT EXISTS timeline_events (
+  seq       bigint GENERATED ALWAYS AS IDENTITY,
+  device_id text NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  at        timestamptz NOT NULL,
+  kind      text NOT NULL,
+  message   text NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS timeline_events_device_at ON timeline_events (device_id, at, seq);
+CREATE INDEX IF NOT EXISTS timeline_events_at ON timeline_events (at);
 `;
 
 /**

@@ -3,11 +3,12 @@ import { createLogger, type Logger } from '../../common/log.js';
 import type { Rollout } from '../balena/rollout-plan.js';
 import type { DeviceId, Health, ReportedState, Status } from '../../common/protocol.js';
 import { checkedLimit, storedTime } from './checks.js';
-import { deviceFromRow, jsonColumn, sampleFromRow, type DeviceRow, type HealthRow } from './device-row.js';
+import { deviceFromRow, jsonColumn, sampleFromRow, timelineFromRow, type DeviceRow, type HealthRow, type TimelineRow } from './device-row.js';
 import { StoreClosedError, StoreError } from './errors.js';
 import { DEFAULT_BATCH, HealthBatcher, type BatchOptions, type PendingHealth } from './health-batcher.js';
 import { latestRolloutSql, rolloutColumns, rolloutFromRow, type RolloutRow } from './rollout-row.js';
 import { MIGRATE_LOCK_KEY, POSTGRES_SCHEMA } from './postgres-schema.js';
+import type { TimelineEvent } from '../timeline.js';
 import type { DeviceRecord, FleetStore, HealthSample } from './types.js';
 
 export interface PostgresStoreOptions {
@@ -196,6 +197,31 @@ export class PostgresStore implements FleetStore {
     const { rows } = await this.query<RolloutRow>(latestRolloutSql('doc::text'), []);
     const row = rows[0];
     return row === undefined ? null : rolloutFromRow(row);
+  }
+
+  async recordTimeline(id: DeviceId, events: readonly TimelineEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const times = events.map((e) => storedTime(e.at, 'event time'));
+    // One statement, in the given order (seq follows ORDINALITY); nothing for an unknown box.
+    await this.query(
+      `INSERT INTO timeline_events (device_id, at, kind, message)
+       SELECT $1, e.at, e.kind, e.message FROM unnest($2::timestamptz[], $3::text[], $4::text[]) WITH ORDINALITY AS e (at, kind, message, ord)
+       WHERE EXISTS (SELECT 1 FROM devices WHERE id = $1) ORDER BY e.ord`,
+      [id, times, events.map((e) => e.kind), events.map((e) => e.message)],
+    );
+  }
+
+  async timeline(id: DeviceId, limit: number, before?: string): Promise<TimelineEvent[]> {
+    const { rows } = await this.query<TimelineRow>(
+      'SELECT at, kind, message FROM timeline_events WHERE device_id = $1 AND ($2::timestamptz IS NULL OR at < $2::timestamptz) ORDER BY at DESC, seq DESC LIMIT $3',
+      [id, before === undefined ? null : storedTime(before, 'before'), checkedLimit(limit)],
+    );
+    return rows.map((row) => timelineFromRow(row, id));
+  }
+
+  async pruneTimeline(before: string): Promise<number> {
+    const { rowCount } = await this.query('DELETE FROM timeline_events WHERE at < $1::timestamptz', [storedTime(before, 'before')]);
+    return rowCount ?? 0;
   }
 
   private async query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {

@@ -42,4 +42,14 @@ CREATE TABLE IF NOT EXISTS rollouts (
 ) STRICT;
 
 CREATE INDEX IF NOT EXISTS rollouts_started_at ON rollouts (started_at);
+
+CREATE TABLE IF NOT EXISTS timeline_events (
+  device_id TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  at        TEXT NOT NULL,
+  kind      TEXT NOT NULL,
+  message   TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX IF NOT EXISTS timeline_events_device_at ON timeline_events (device_id, at);
+CREATE INDEX IF NOT EXISTS timeline_events_at ON timeline_events (at);
 `;

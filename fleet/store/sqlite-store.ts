@@ -2,11 +2,12 @@ import Database from 'better-sqlite3';
 import type { Rollout } from '../balena/rollout-plan.js';
 import type { DeviceId, Health, ReportedState, Status } from '../../common/protocol.js';
 import { checkedLimit, storedTime } from './checks.js';
-import { deviceFromRow, jsonColumn, sampleFromRow, type DeviceRow, type HealthRow } from './device-row.js';
+import { deviceFromRow, jsonColumn, sampleFromRow, timelineFromRow, type DeviceRow, type HealthRow, type TimelineRow } from './device-row.js';
 import { StoreClosedError, StoreError } from './errors.js';
 import { DEFAULT_BATCH, HealthBatcher, type BatchOptions, type PendingHealth } from './health-batcher.js';
 import { latestRolloutSql, rolloutColumns, rolloutFromRow, type RolloutRow } from './rollout-row.js';
 import { SQLITE_SCHEMA } from './sqlite-schema.js';
+import type { TimelineEvent } from '../timeline.js';
 import type { DeviceRecord, FleetStore, HealthSample } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -65,6 +66,13 @@ function prepare(db: Database.Database) {
        ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, started_at = excluded.started_at, doc = excluded.doc`,
     ),
     latestRollout: db.prepare<[], RolloutRow>(latestRolloutSql('doc')),
+    insertEvent: db.prepare<[{ id: string; at: string; kind: string; message: string }]>(
+      'INSERT INTO timeline_events (device_id, at, kind, message) SELECT @id, @at, @kind, @message WHERE EXISTS (SELECT 1 FROM devices WHERE id = @id)',
+    ),
+    timeline: db.prepare<[{ id: string; before: string | null; limit: number }], TimelineRow>(
+      'SELECT at, kind, message FROM timeline_events WHERE device_id = @id AND (@before IS NULL OR at < @before) ORDER BY at DESC, rowid DESC LIMIT @limit',
+    ),
+    pruneTimeline: db.prepare<[string]>('DELETE FROM timeline_events WHERE at < ?'),
   };
 }
 
@@ -195,6 +203,26 @@ export class SqliteStore implements FleetStore {
       const row = this.ready().latestRollout.get();
       return row === undefined ? null : rolloutFromRow(row);
     });
+  }
+
+  recordTimeline(id: DeviceId, events: readonly TimelineEvent[]): Promise<void> {
+    return this.sync(() => {
+      const st = this.ready();
+      const rows = events.map((e) => ({ id, at: storedTime(e.at, 'event time'), kind: e.kind, message: e.message }));
+      this.db.transaction(() => rows.forEach((row) => st.insertEvent.run(row)))();
+    });
+  }
+
+  timeline(id: DeviceId, limit: number, before?: string): Promise<TimelineEvent[]> {
+    return this.sync(() =>
+      this.ready()
+        .timeline.all({ id, before: before === undefined ? null : storedTime(before, 'before'), limit: checkedLimit(limit) })
+        .map((row) => timelineFromRow(row, id)),
+    );
+  }
+
+  pruneTimeline(before: string): Promise<number> {
+    return this.sync(() => this.ready().pruneTimeline.run(storedTime(before, 'before')).changes);
   }
 
   private ready(): Statements {

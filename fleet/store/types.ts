@@ -1,5 +1,6 @@
 import type { Rollout } from '../balena/rollout-plan.js';
 import type { DeviceId, Health, ReportedState, Status } from '../../common/protocol.js';
+import type { TimelineEvent } from '../timeline.js';
 
 /**
  * What the fleet service keeps: boxes, their credentials, the desired config
@@ -92,4 +93,11 @@ export interface FleetStore {
   saveRollout(rollout: Rollout): Promise<void>;
   /** The rollout started last (running or finished), or null: a restarted service resumes it. */
   latestRollout(): Promise<Rollout | null>;
+
+  /** Appends events to a box's timeline (fleet/timeline.ts), in order; an unknown box's are not kept. */
+  recordTimeline(id: DeviceId, events: readonly TimelineEvent[]): Promise<void>;
+  /** The newest events first, at most `limit`; with `before`, only those older than it. */
+  timeline(id: DeviceId, limit: number, before?: string): Promise<TimelineEvent[]>;
+  /** Deletes events older than `before` (kept as long as health); returns how many. */
+  pruneTimeline(before: string): Promise<number>;
 }

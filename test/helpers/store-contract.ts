@@ -278,6 +278,32 @@ export function storeContract(newDatabase: () => Promise<OpenStore>): void {
     assert.equal(await store.pruneHealth(T(1000)), 3000);
   });
 
+  test('a timeline keeps events in order, newest first, pages back, ignores unknown boxes and is pruned', async () => {
+    const { store, reopen } = await fresh();
+    await store.enrolDevice(A, 'h', null, T(0));
+    await store.enrolDevice(B, 'h', null, T(0));
+    await store.recordTimeline(A, [
+      { at: T(1), kind: 'online', message: 'The box came online.' },
+      { at: T(2), kind: 'live', message: 'Went live.' },
+      // Two events at one time keep the order they were given in.
+      { at: T(2), kind: 'destination-live', message: 'Twitch receives the stream.' },
+    ]);
+    await store.recordTimeline(A, [{ at: '2026-11-22T13:00:03+01:00', kind: 'slate-on', message: 'Camera lost.' }]);
+    await store.recordTimeline(B, [{ at: T(5), kind: 'lost', message: 'lost' }]);
+    await store.recordTimeline(UNKNOWN, [{ at: T(5), kind: 'online', message: 'ghost' }]);
+    await store.recordTimeline(A, []);
+    const other = await reopen();
+    assert.deepEqual((await other.timeline(A, 10)).map((e) => [e.at, e.kind]), [[T(3), 'slate-on'], [T(2), 'destination-live'], [T(2), 'live'], [T(1), 'online']]);
+    assert.deepEqual(await other.timeline(A, 1), [{ at: T(3), kind: 'slate-on', message: 'Camera lost.' }]);
+    assert.deepEqual((await other.timeline(A, 10, T(2))).map((e) => e.kind), ['online'], 'older than `before` only');
+    assert.deepEqual(await other.timeline(UNKNOWN, 10), []);
+    await assert.rejects(store.recordTimeline(A, [{ at: 'soon', kind: 'live', message: 'x' }]), StoreInputError);
+    await assert.rejects(store.timeline(A, -1), StoreInputError);
+    assert.equal(await store.pruneTimeline(T(3)), 3);
+    assert.deepEqual((await store.timeline(A, 10)).map((e) => e.kind), ['slate-on']);
+    assert.deepEqual((await store.timeline(B, 10)).map((e) => e.kind), ['lost']);
+  });
+
   test('times are kept in UTC toISOString form; bad times and limits are refused', async () => {
     const { store } = await fresh();
     const record = await store.enrolDevice(A, 'h', null, '2026-11-22T13:00:00+01:00');

@@ -107,7 +107,17 @@ describe('Auth (with a real SQLite store)', () => {
     const { cookie } = await login({ token: ADMIN });
     clock += SESSION_SECONDS * 1000 + 1000;
     await assert.rejects(auth.require(request({ session: cookie })), { status: 401 });
-    assert.throws(() => auth.session(request({ session: cookie })), { status: 401 });
+    await assert.rejects(auth.session(request({ session: cookie })), { status: 401 });
+  });
+
+  it('ends a session for good at logout, leaving the others', async () => {
+    const mine = await login({ token: ADMIN });
+    const other = await login({ token: ADMIN });
+    const out = await auth.logout(request({ method: 'POST', session: mine.cookie }));
+    assert.match(out.headers['set-cookie'] ?? '', /Max-Age=0/);
+    await assert.rejects(auth.require(request({ session: mine.cookie })), { status: 401 });
+    await assert.rejects(auth.session(request({ session: mine.cookie })), { status: 401 });
+    await auth.require(request({ session: other.cookie }));
   });
 
   it('logs in with a password once one is set, and limits failures', async () => {
