@@ -86,15 +86,18 @@ describe('dashboard in a browser', () => {
     await page.locator('.box-live .live-word', { hasText: 'LIVE' }).waitFor({ timeout: 20_000 });
     await page.locator('.box-live .dest.tone-live').waitFor({ timeout: 15_000 });
     await waitUntil(async () => (await ingest.sessionsOf(KEY1)).length === 1, 10_000, 'the first key publishing');
-    // A few health samples for the bitrate line, and the snapshot command answered (ok:false on this release: quietly no picture).
+    // A few health samples for the bitrate line, and the snapshot command answered.
     await sleep(5000);
     await page.getByTestId('timeline').getByText('Went live.').waitFor();
     t.diagnostic(`screenshot: ${await screenshot(page, 'box-live-desktop')}`);
     await page.goto(`${fleet.url}/#/`);
     await card().locator('.live-word', { hasText: 'LIVE' }).waitFor();
     assert.match(await card().locator('.spark-label').textContent() ?? '', /Sending \d/);
-    // This release's box answers the snapshot command ok:false: no picture, no empty frame, no error.
-    assert.equal(await card().locator('.snapshot').count(), 0, 'no picture frame when the box cannot take snapshots');
+    // The still the box sent, decoded by the browser at the size the box took it (the 320x180 test box: never scaled up).
+    const still = card().locator('.snapshot img');
+    await still.waitFor({ timeout: 20_000 });
+    await waitUntil(async () => (await still.evaluate((img: HTMLImageElement) => img.naturalWidth)) > 0, 5000, 'the still decoded');
+    assert.deepEqual(await still.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]), [320, 180]);
     assert.ok(fleet.lines().some((l) => l.msg === 'request failed') === false, 'no request failed in the fleet');
     t.diagnostic(`screenshot: ${await screenshot(page, 'grid-live-desktop')}`);
     const phone = await browser.newContext({ ...PHONE, storageState: await context.storageState() });
