@@ -1,4 +1,4 @@
-import type { ConfigPreview, Device, Session, TimelineEvent } from './types.js';
+import type { BoxRelease, ConfigPreview, Device, Release, ReleaseRef, Rollout, Session, TimelineEvent } from './types.js';
 
 /** An API answer that was not 2xx: its status, message and (for a refused config) every reason. */
 export class ApiError extends Error {
@@ -77,6 +77,38 @@ export class Api {
 
   rename(id: string, name: string): Promise<Device> {
     return this.call('PUT', `/api/devices/${encodeURIComponent(id)}/name`, { name });
+  }
+
+  balena(): Promise<{ configured: boolean; message: string }> {
+    return this.call('GET', '/api/balena');
+  }
+
+  releases(): Promise<{ releases: Release[]; fleetRelease: ReleaseRef | null }> {
+    return this.call('GET', '/api/releases');
+  }
+
+  boxReleases(): Promise<{ devices: BoxRelease[] }> {
+    return this.call('GET', '/api/releases/devices');
+  }
+
+  rollout(): Promise<{ rollout: Rollout | null }> {
+    return this.call('GET', '/api/rollouts/current');
+  }
+
+  startRollout(release: number, canary: string, testDestination: string): Promise<Rollout> {
+    return this.call('POST', '/api/rollouts', { release, canary, testDestination });
+  }
+
+  abortRollout(): Promise<Rollout> {
+    return this.call('POST', '/api/rollouts/current/abort', {});
+  }
+
+  pinFleet(release: number): Promise<unknown> {
+    return this.call('POST', '/api/releases/pin', { release, target: { kind: 'fleet' } });
+  }
+
+  rollbackFleet(): Promise<unknown> {
+    return this.call('POST', '/api/releases/rollback', { target: { kind: 'fleet' } });
   }
 
   private async call<T = unknown>(method: string, path: string, body?: unknown, reportUnauthorised = true): Promise<T> {

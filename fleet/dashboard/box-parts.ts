@@ -50,7 +50,9 @@ export function boxFacts(d: Device): HTMLElement {
     facts.push(['Recording', `${state}${rec.enabled && free !== null ? ` · ${bytes(free)} free` : ''}`, rec.stopped !== null]);
   }
   if (health?.wifiSignalDbm !== undefined) facts.push(['Wi-Fi', `${health.wifiSignalDbm} dBm`, health.wifiSignalDbm < -75]);
-  return h('dl', { class: 'facts' }, ...facts.flatMap(([k, v, warn]) => [h('dt', {}, k), h('dd', { class: warn ? 'warn' : '' }, v)]));
+  if (d.updateWaiting) facts.push(['Update', 'waiting for the talk to end', false]);
+  const watch = d.ipfs || d.destinations.some((x) => x.platform === 'ipfs') ? h('p', { class: 'small' }, h('a', { href: `/watch/${encodeURIComponent(d.id)}`, target: '_blank', rel: 'noopener' }, 'Watch page (any browser, no login)')) : null;
+  return h('div', {}, h('dl', { class: 'facts' }, ...facts.flatMap(([k, v, warn]) => [h('dt', {}, k), h('dd', { class: warn ? 'warn' : '' }, v)])), watch);
 }
 
 export function snapshotImage(picture: { src: string; at: number } | undefined, d: Device, now: number, unavailable = false): HTMLElement {

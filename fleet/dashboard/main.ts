@@ -8,6 +8,7 @@ import { LiveDevices } from './live.js';
 import { loginView } from './login-view.js';
 import { settingsView } from './settings-view.js';
 import { Snapshots } from './snapshots.js';
+import { updatesView } from './updates-view.js';
 import type { Device } from './types.js';
 
 /** The dashboard: log in, then the room grid (#/), one box (#/box/<id>) or settings (#/settings). */
@@ -54,7 +55,7 @@ class App {
     this.passwordSet = passwordSet;
     const logout = h('button', { type: 'button', class: 'btn btn-quiet' }, 'Log out');
     logout.addEventListener('click', () => void this.api.logout().finally(() => this.showLogin()));
-    fill(this.nav, h('a', { href: '#/' }, 'Rooms'), h('a', { href: '#/settings' }, 'Settings'), logout);
+    fill(this.nav, h('a', { href: '#/' }, 'Rooms'), h('a', { href: '#/updates' }, 'Updates'), h('a', { href: '#/settings' }, 'Settings'), logout);
     this.live.start();
     this.snapshots.start();
     this.ticker ??= window.setInterval(() => this.draw(null), 5000);
@@ -64,7 +65,10 @@ class App {
   private route(): void {
     const hash = location.hash;
     this.box = null;
-    if (hash === '#/settings') {
+    if (hash === '#/updates') {
+      fill(this.main, updatesView(this.api, [...this.live.devices.values()]));
+      this.snapshots.want([]);
+    } else if (hash === '#/settings') {
       fill(this.main, settingsView(this.api, this.passwordSet));
       this.snapshots.want([]);
     } else if (hash.startsWith('#/box/')) {

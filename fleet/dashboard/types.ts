@@ -85,3 +85,37 @@ export interface Session {
   expires: string;
   passwordSet: boolean;
 }
+
+/** fleet/balena/: what the updates page reads. */
+export interface ReleaseRef {
+  id: number;
+  commit: string;
+  version: string | null;
+}
+
+export interface Release extends ReleaseRef {
+  status: string;
+  createdAt: string;
+  isFinal: boolean;
+  invalidated: boolean;
+}
+
+export interface BoxRelease {
+  deviceId: string;
+  name: string;
+  online: boolean;
+  running: ReleaseRef | null;
+  target: ReleaseRef | null;
+  pinned: ReleaseRef | null;
+}
+
+export interface Rollout {
+  id: string;
+  release: ReleaseRef;
+  previous: ReleaseRef | null;
+  canary: string;
+  testDestination: string;
+  phase: 'pinning-canary' | 'canary-updating' | 'canary-testing' | 'pinning-rest' | 'done' | 'failed' | 'aborted';
+  reason: string | null;
+  lastError: string | null;
+}

@@ -4,6 +4,7 @@ import { BitrateHistory, HISTORY_MS } from '../../fleet/dashboard/bitrate-histor
 import { buildDestinations, parseDestinations } from '../../fleet/dashboard/destination-words.js';
 import { ago, destinationLine, liveState, meterPercent, pageTitle } from '../../fleet/dashboard/format.js';
 import { presetOf, QUALITY_PRESETS } from '../../fleet/dashboard/presets.js';
+import { fleetRunsNow } from '../../fleet/dashboard/updates-view.js';
 import type { Device, DestinationState } from '../../fleet/dashboard/types.js';
 import type { DeviceView } from '../../fleet/device-view.js';
 
@@ -93,5 +94,18 @@ describe('dashboard: the ipfs destination', () => {
     const rows = parseDestinations('twitch:****abcd ipfs');
     assert.deepEqual(rows.map((r) => r.platform), ['twitch', 'ipfs']);
     assert.deepEqual(buildDestinations(rows), { ok: true, value: 'twitch:****abcd ipfs' });
+  });
+});
+
+describe('dashboard: the release the fleet can be pinned to safely', () => {
+  const ref = (id: number) => ({ id, commit: String(id).repeat(8), version: `1.${id}.0` });
+  const box = (running: number | null, pinned: number | null = null) => ({ deviceId: 'b', name: 'b', online: true, running: running === null ? null : ref(running), target: null, pinned: pinned === null ? null : ref(pinned) });
+  it('is the release every box that follows the fleet runs', () => {
+    assert.equal(fleetRunsNow([box(1), box(1), box(2, 2)])?.id, 1);
+  });
+  it('is none when they differ or run nothing yet', () => {
+    assert.equal(fleetRunsNow([box(1), box(2)]), null);
+    assert.equal(fleetRunsNow([box(null)]), null);
+    assert.equal(fleetRunsNow([]), null);
   });
 });
