@@ -28,7 +28,6 @@ export interface RunFigures {
 }
 
 const f0 = (x: number | null): string => (x === null || Number.isNaN(x) ? '-' : x.toFixed(0));
-const f1 = (x: number | null): string => (x === null || Number.isNaN(x) ? '-' : x.toFixed(1));
 
 /** A Markdown table, one row per run, then Mosquitto against aedes per fleet size (medians of the runs). */
 export function printTable(runs: readonly RunFigures[], goalMs: number, out: (line: string) => void): void {
