@@ -9,6 +9,8 @@ export interface PushTiming {
   put: number;
   /** The box saw the new desired version. */
   toBox: number;
+  /** The broker acknowledged the box's report of it (PUBACK). */
+  reportAcked: number;
   /** The box's reported appliedVersion was visible through GET /api/devices/:id. */
   toApi: number;
 }
@@ -25,6 +27,7 @@ export class ConfigPusher implements SimulatorListener {
   readonly timings: PushTiming[] = [];
   readonly failures: string[] = [];
   private readonly seen = new Map<string, number>();
+  private readonly acked = new Map<string, number>();
   private count = 0;
 
   constructor(private readonly fleet: FleetProcess) {}
@@ -33,7 +36,9 @@ export class ConfigPusher implements SimulatorListener {
     this.seen.set(`${id}/${version}`, at);
   }
 
-  applied(): void {}
+  applied(id: string, version: number, at: number): void {
+    this.acked.set(`${id}/${version}`, at);
+  }
 
   /** `rate` pushes a second for `seconds`, to `ids` in turn; resolves when the last one has settled. */
   async run(ids: readonly string[], rate: number, seconds: number): Promise<void> {
@@ -63,13 +68,12 @@ export class ConfigPusher implements SimulatorListener {
       }
       const tApi = preciseNow();
       // The box's IPC report can trail the API by a moment.
-      let seenAt = this.seen.get(`${id}/${version}`);
-      for (let i = 0; seenAt === undefined && i < 100; i++) {
-        await sleep(10);
-        seenAt = this.seen.get(`${id}/${version}`);
-      }
-      if (seenAt === undefined) return void this.failures.push(`${id} v${version}: applied, but the box never said it saw it`);
-      this.timings.push({ put: tPut - t0, toBox: seenAt - t0, toApi: tApi - t0 });
+      const key = `${id}/${version}`;
+      for (let i = 0; !(this.seen.has(key) && this.acked.has(key)) && i < 100; i++) await sleep(10);
+      const seenAt = this.seen.get(key);
+      const ackedAt = this.acked.get(key);
+      if (seenAt === undefined || ackedAt === undefined) return void this.failures.push(`${id} v${version}: applied, but the box never said it saw it`);
+      this.timings.push({ put: tPut - t0, toBox: seenAt - t0, reportAcked: ackedAt - t0, toApi: tApi - t0 });
     } catch (err) {
       this.failures.push(`${id}: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -72,6 +72,7 @@ async function measure(kind: BrokerKind, boxes: number, seconds: number, rate: n
       pushes: pusher.timings.length,
       pushFailures: pusher.failures,
       toBox: [percentile(pusher.timings.map((x) => x.toBox), 50), percentile(pusher.timings.map((x) => x.toBox), 99)],
+      reportAcked: [percentile(pusher.timings.map((x) => x.reportAcked), 50), percentile(pusher.timings.map((x) => x.reportAcked), 99)],
       toApi: [percentile(pusher.timings.map((x) => x.toApi), 50), percentile(pusher.timings.map((x) => x.toApi), 99)],
       putP50: percentile(pusher.timings.map((x) => x.put), 50),
       fleetCpuPercent: percent(after.cpu.fleet, before.cpu.fleet),
