@@ -3,6 +3,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../../common/log.js';
 import type { BrokerControl } from './broker-control.js';
+import { persistenceWithRetainedIndex } from './retained-index.js';
 import { aclAllows, boxMayConnect, BOX_ACL, FLEET_ACL, FLEET_USERNAME, MAX_PAYLOAD_BYTES } from '../../common/protocol.js';
 
 /** Who a connection authenticated as. */
@@ -49,6 +50,7 @@ export class EmbeddedBroker implements BrokerControl {
 
   async start(): Promise<{ port: number; tlsPort: number | null }> {
     const broker = await Aedes.createBroker({
+      persistence: persistenceWithRetainedIndex(),
       // One frozen subscriber must not stall delivery to every other box (FIELD.md).
       drainTimeout: 10_000,
       maxClientsIdLength: 64,
