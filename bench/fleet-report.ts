@@ -7,6 +7,8 @@ export interface RunFigures {
   enrolSeconds: number;
   /** From the first connect to the API showing every box online. */
   onlineSeconds: number;
+  /** The fleet's CPU while the boxes connected. */
+  rampFleetCpuPercent: number;
   pushes: number;
   pushFailures: string[];
   /** [p50, p99] */
@@ -34,12 +36,12 @@ const f0 = (x: number | null): string => (x === null || Number.isNaN(x) ? '-' : 
 /** A Markdown table, one row per run, then Mosquitto against aedes per fleet size (medians of the runs). */
 export function printTable(runs: readonly RunFigures[], goalMs: number, out: (line: string) => void): void {
   out('');
-  out('| boxes | broker | enrol s | online s | pushes (failed) | to box p50/p99 ms | report acked p50/p99 ms | to API p50/p99 ms | PUT p50 ms | fleet CPU % | broker CPU % | sim CPU % | fleet RSS/PSS MiB | broker RSS MiB | health stored/s (sent, expected) | disconnects | fleet warnings | goal |');
+  out('| boxes | broker | enrol s | online s (fleet CPU %) | pushes (failed) | to box p50/p99 ms | report acked p50/p99 ms | to API p50/p99 ms | PUT p50 ms | fleet CPU % | broker CPU % | sim CPU % | fleet RSS/PSS MiB | broker RSS MiB | health stored/s (sent, expected) | disconnects | fleet warnings | goal |');
   out('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of runs) {
     const met = r.toApi[1] <= goalMs && r.pushFailures.length === 0 && r.healthStoredPerSecond >= 0.95 * (r.boxes / 10);
     out(
-      `| ${r.boxes} | ${r.broker} | ${f0(r.enrolSeconds)} | ${f0(r.onlineSeconds)} | ${r.pushes} (${r.pushFailures.length}) | ${f0(r.toBox[0])}/${f0(r.toBox[1])} | ${f0(r.reportAcked[0])}/${f0(r.reportAcked[1])} | ${f0(r.toApi[0])}/${f0(r.toApi[1])} | ${f0(r.putP50)} | ${f0(r.fleetCpuPercent)} | ${f0(r.brokerCpuPercent)} | ${f0(r.simCpuPercent)} | ${f0(r.fleetMemory.rssMiB)}/${f0(r.fleetMemory.pssMiB)} | ${f0(r.brokerMemory?.rssMiB ?? null)} | ${f0(r.healthStoredPerSecond)} (${f0(r.healthSentPerSecond)}, ${f0(r.boxes / 10)}) | ${r.disconnects} | ${r.fleetWarnings} | ${met ? 'met' : 'not met'} |`,
+      `| ${r.boxes} | ${r.broker} | ${f0(r.enrolSeconds)} | ${f0(r.onlineSeconds)} (${f0(r.rampFleetCpuPercent)}) | ${r.pushes} (${r.pushFailures.length}) | ${f0(r.toBox[0])}/${f0(r.toBox[1])} | ${f0(r.reportAcked[0])}/${f0(r.reportAcked[1])} | ${f0(r.toApi[0])}/${f0(r.toApi[1])} | ${f0(r.putP50)} | ${f0(r.fleetCpuPercent)} | ${f0(r.brokerCpuPercent)} | ${f0(r.simCpuPercent)} | ${f0(r.fleetMemory.rssMiB)}/${f0(r.fleetMemory.pssMiB)} | ${f0(r.brokerMemory?.rssMiB ?? null)} | ${f0(r.healthStoredPerSecond)} (${f0(r.healthSentPerSecond)}, ${f0(r.boxes / 10)}) | ${r.disconnects} | ${r.fleetWarnings} | ${met ? 'met' : 'not met'} |`,
     );
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN;

@@ -2,12 +2,13 @@
  * Benchmark: how many boxes one fleet service holds.
  *
  *   node dist/bench/fleet.js [--boxes 1000,2500,5000] [--seconds 60] [--broker aedes|mosquitto|both]
- *                            [--repeat 2] [--rate 10] [--workers 2] [--cpu-prof DIR]
+ *                            [--repeat 2] [--rate 10] [--workers 2] [--connects 250] [--cpu-prof DIR]
  *
  * For each fleet size and broker: a real `roomcast fleet` (SQLite) with its
  * embedded aedes broker or a real Mosquitto on its generated files
  * (bench/fleet-setup.ts); N virtual boxes (sim/) enrol through the HTTP API,
- * connect over mqtts with their own credentials and send health every 10 s.
+ * connect over mqtts with their own credentials (--connects a second, all
+ * together) and send health every 10 s.
  * Once the API shows every box online and one health period has passed, a
  * steady window of --seconds: --rate config pushes a second (bench/fleet-push.ts),
  * the fleet's and the broker's CPU from /proc/<pid>/stat, RSS and PSS from
@@ -33,14 +34,14 @@ function listArg(name: string, fallback: string): string[] {
   return (i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback).split(',').filter((s) => s !== '');
 }
 
-async function measure(kind: BrokerKind, boxes: number, seconds: number, rate: number, workers: number, profileDir: string | null): Promise<RunFigures> {
+async function measure(kind: BrokerKind, boxes: number, seconds: number, rate: number, workers: number, connectsPerSecond: number, profileDir: string | null): Promise<RunFigures> {
   const dir = await mkdtemp(join(tmpdir(), 'roomcast-bench-fleet-'));
   const profile = join(dir, 'profile');
   const under = await startFleet(kind, dir, profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]);
   const { fleet, mosquitto } = under;
   const pusher = new ConfigPusher(fleet);
   const sim = new FleetSimulator(
-    { fleetUrl: fleet.url, enrolToken: ENROLL_TOKEN, boxes, idPrefix: 'box', workers, healthSeconds: HEALTH_SECONDS, connectsPerSecond: 500, enrolConcurrency: 8 },
+    { fleetUrl: fleet.url, enrolToken: ENROLL_TOKEN, boxes, idPrefix: 'box', workers, healthSeconds: HEALTH_SECONDS, connectsPerSecond, enrolConcurrency: 8 },
     pusher,
   );
   try {
@@ -48,9 +49,11 @@ async function measure(kind: BrokerKind, boxes: number, seconds: number, rate: n
     const creds = await sim.enrol();
     const enrolSeconds = (performance.now() - t) / 1000;
     t = performance.now();
+    const rampCpu = await cpuSeconds({ fleet: fleet.proc.pid, broker: mosquitto?.pid ?? null, sim: [] });
     sim.start(creds);
     await waitAllOnline(fleet, boxes, 120_000);
     const onlineSeconds = (performance.now() - t) / 1000;
+    const rampFleetCpu = (await cpuSeconds({ fleet: fleet.proc.pid, broker: null, sim: [] })).fleet - rampCpu.fleet;
     await sleep(HEALTH_SECONDS * 1000);
 
     const pids = { fleet: fleet.proc.pid, broker: mosquitto?.pid ?? null, sim: sim.pids };
@@ -69,6 +72,7 @@ async function measure(kind: BrokerKind, boxes: number, seconds: number, rate: n
       boxes,
       enrolSeconds,
       onlineSeconds,
+      rampFleetCpuPercent: (100 * rampFleetCpu) / onlineSeconds,
       pushes: pusher.timings.length,
       pushFailures: pusher.failures,
       toBox: [percentile(pusher.timings.map((x) => x.toBox), 50), percentile(pusher.timings.map((x) => x.toBox), 99)],
@@ -111,7 +115,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < repeat; r++) {
       for (const kind of brokers) {
         process.stdout.write(`${kind}, ${boxes} boxes, run ${r + 1}/${repeat} ...\n`);
-        const figures = await measure(kind, boxes, seconds, rate, workers, profileDir);
+        const figures = await measure(kind, boxes, seconds, rate, workers, arg('connects', 250), profileDir);
         runs.push(figures);
         process.stdout.write(`${JSON.stringify(figures)}\n`);
       }
