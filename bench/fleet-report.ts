@@ -44,7 +44,11 @@ export function printTable(runs: readonly RunFigures[], goalMs: number, out: (li
       `| ${r.boxes} | ${r.broker} | ${f0(r.enrolSeconds)} | ${f0(r.onlineSeconds)} (${f0(r.rampFleetCpuPercent)}) | ${r.pushes} (${r.pushFailures.length}) | ${f0(r.toBox[0])}/${f0(r.toBox[1])} | ${f0(r.reportAcked[0])}/${f0(r.reportAcked[1])} | ${f0(r.toApi[0])}/${f0(r.toApi[1])} | ${f0(r.putP50)} | ${f0(r.fleetCpuPercent)} | ${f0(r.brokerCpuPercent)} | ${f0(r.simCpuPercent)} | ${f0(r.fleetMemory.rssMiB)}/${f0(r.fleetMemory.pssMiB)} | ${f0(r.brokerMemory?.rssMiB ?? null)} | ${f0(r.healthStoredPerSecond)} (${f0(r.healthSentPerSecond)}, ${f0(r.boxes / 10)}) | ${r.disconnects} | ${r.fleetWarnings} | ${met ? 'met' : 'not met'} |`,
     );
   }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN;
+  const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    const mid = (s.length - 1) / 2;
+    return ((s[Math.floor(mid)] ?? NaN) + (s[Math.ceil(mid)] ?? NaN)) / 2;
+  };
   for (const boxes of [...new Set(runs.map((r) => r.boxes))]) {
     const of = (b: RunFigures['broker']): RunFigures[] => runs.filter((r) => r.boxes === boxes && r.broker === b);
     const a = of('aedes');

@@ -111,17 +111,24 @@ async function main(): Promise<void> {
   const profileDir = listArg('cpu-prof', '')[0] ?? null;
   await checkOpenFiles(Math.max(...steps));
   const runs: RunFigures[] = [];
+  const failed: string[] = [];
   for (const boxes of steps) {
     for (let r = 0; r < repeat; r++) {
       for (const kind of brokers) {
         process.stdout.write(`${kind}, ${boxes} boxes, run ${r + 1}/${repeat} ...\n`);
-        const figures = await measure(kind, boxes, seconds, rate, workers, arg('connects', 250), profileDir);
-        runs.push(figures);
-        process.stdout.write(`${JSON.stringify(figures)}\n`);
+        try {
+          const figures = await measure(kind, boxes, seconds, rate, workers, arg('connects', 250), profileDir);
+          runs.push(figures);
+          process.stdout.write(`${JSON.stringify(figures)}\n`);
+        } catch (err) {
+          // A size that does not come online is a result too; the other runs go on.
+          failed.push(`${kind}, ${boxes} boxes, run ${r + 1}: ${err instanceof Error ? err.message : String(err)}`);
+        }
       }
     }
   }
   printTable(runs, GOAL_P99_MS, (line) => process.stdout.write(`${line}\n`));
+  for (const f of failed) process.stdout.write(`failed: ${f}\n`);
 }
 
 runBench(main);
