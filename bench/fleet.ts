@@ -51,7 +51,14 @@ async function measure(kind: BrokerKind, boxes: number, seconds: number, rate: n
     t = performance.now();
     const rampCpu = await cpuSeconds({ fleet: fleet.proc.pid, broker: mosquitto?.pid ?? null, sim: [] });
     sim.start(creds);
-    await waitAllOnline(fleet, boxes, 120_000);
+    await waitAllOnline(fleet, boxes, 120_000).catch(async (err: unknown) => {
+      // Mosquitto says when it drops messages queued for a slow client (the fleet's link).
+      const dropped = mosquitto?.log.split('\n').filter((l) => l.includes('dropped')) ?? [];
+      const s = await sim.stats();
+      const why = [`${s.connected} connected, ${s.disconnects} disconnects, ${s.errors} errors (${s.firstErrors[0] ?? 'none'})`];
+      if (dropped.length > 0) why.push(`Mosquitto: ${dropped.length} lines like "${dropped[0] ?? ''}"`);
+      throw new Error(`${err instanceof Error ? err.message : String(err)}; ${why.join('; ')}`);
+    });
     const onlineSeconds = (performance.now() - t) / 1000;
     const rampFleetCpu = (await cpuSeconds({ fleet: fleet.proc.pid, broker: null, sim: [] })).fleet - rampCpu.fleet;
     await sleep(HEALTH_SECONDS * 1000);
