@@ -18,8 +18,8 @@ const memoryPersistence = aedesPersistence as unknown as () => Persistence;
 /**
  * aedes's in-memory persistence with the retained messages also indexed by
  * topic. aedes-persistence 11 answers every SUBSCRIBE by testing each
- * retained message against the filter: with 5,000 boxes that is ~15,000
- * retained messages (status, reported, desired) scanned for each of a box's
+ * retained message against the filter: with 5,000 boxes that is 10,000 to
+ * 15,000 retained messages (status, reported, desired) scanned for each of a box's
  * two exact-topic subscriptions, quadratic in the fleet size, and it held the
  * fleet's whole CPU while a fleet connected (docs/benchmarks.md, Fleet).
  * A box subscribes only to exact topics (BOX_ACL refuses wildcards), so those
