@@ -43,3 +43,9 @@ export function words(launch: string): string[] {
   }
   return out;
 }
+
+/** The p-th percentile (nearest rank) of unsorted values; NaN for none. */
+export function percentile(values: readonly number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.max(0, Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
+}

@@ -21,10 +21,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseDeviceId, type DeviceId, type Health } from '../common/protocol.js';
+import { parseDeviceId, type DeviceId } from '../common/protocol.js';
 import { PostgresStore } from '../fleet/store/postgres-store.js';
 import { SqliteStore } from '../fleet/store/sqlite-store.js';
 import type { FleetStore } from '../fleet/store/types.js';
+import { simulatedHealth } from '../sim/health-sample.js';
 import { startPostgres } from '../testbed/postgres.js';
 import { sampleTree } from '../testbed/proc-tree.js';
 import { arg, runBench } from './common.js';
@@ -53,27 +54,6 @@ function ids(): DeviceId[] {
   });
 }
 
-function health(n: number, at: string): Health {
-  return {
-    at,
-    phase: 'live',
-    uptimeSeconds: 3600 + n,
-    cpuLoadPercent: 20 + (n % 50),
-    tempC: 55 + (n % 20) / 2,
-    memUsedBytes: 400_000_000,
-    memTotalBytes: 1_000_000_000,
-    dataFreeBytes: 20_000_000_000,
-    recordFreeBytes: 20_000_000_000,
-    netInterface: 'wlan0',
-    wifiSignalDbm: -60,
-    underVoltageNow: false,
-    underVoltageOccurred: false,
-    throttledNow: false,
-    throttledOccurred: false,
-    probeMs: 12,
-  };
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
@@ -94,7 +74,7 @@ async function measure(store: FleetStore, serverPid: number | null): Promise<Fig
     const id = boxes[n % BOXES];
     if (id === undefined) throw new Error('no box');
     const at = new Date(BASE + 1000 + n * 2).toISOString();
-    stored.push(store.recordHealth(id, health(n, at), at));
+    stored.push(store.recordHealth(id, simulatedHealth(n, at), at));
     if (n % WAVE === WAVE - 1) await turn();
   }
   await Promise.all(stored);

@@ -6,7 +6,6 @@ import {
   boxSubscriptions,
   decodePayload,
   ipfsOutgoing,
-  lastWill,
   outgoing,
   parseTopic,
   payloadFits,
@@ -30,6 +29,7 @@ import type { ReconfigurePlan } from '../reconfigure.js';
 import type { Snapshot } from '../snapshot-requests.js';
 import type { StreamState } from '../state.js';
 import { saveApplied, type AppliedConfig } from './applied-config.js';
+import { boxConnectOptions } from './connect-options.js';
 import { loadCredentials, saveCredentials, type FleetCredentials } from './credentials-file.js';
 import { enrol, EnrolError } from './enrol.js';
 import { deviceIdentity } from './identity.js';
@@ -153,20 +153,7 @@ export class FleetClient {
     const id = this.deviceId;
     if (!id || this.stopped) return;
     registerSecret(creds.password);
-    const will = lastWill(id);
-    const client = mqtt.connect(creds.mqttUrl, {
-      clientId: id,
-      username: creds.username,
-      password: creds.password,
-      protocolVersion: 4,
-      // State lives in retained messages and versions, not in a broker session.
-      clean: true,
-      keepalive: 30,
-      connectTimeout: 10_000,
-      reconnectPeriod: backoffDelay(1),
-      will: { topic: will.topic, payload: Buffer.from(will.payload), qos: will.qos, retain: will.retain },
-      ...(creds.ca ? { ca: creds.ca } : {}),
-    });
+    const client = mqtt.connect(creds.mqttUrl, { ...boxConnectOptions(id, creds), reconnectPeriod: backoffDelay(1) });
     this.client = client;
     client.on('connect', () => {
       this.reconnects = 0;

@@ -3,6 +3,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../../common/log.js';
 import type { BrokerControl } from './broker-control.js';
+import { persistenceWithRetainedIndex } from './retained-index.js';
 import { aclAllows, boxMayConnect, BOX_ACL, FLEET_ACL, FLEET_USERNAME, MAX_PAYLOAD_BYTES } from '../../common/protocol.js';
 
 /** Who a connection authenticated as. */
@@ -49,6 +50,7 @@ export class EmbeddedBroker implements BrokerControl {
 
   async start(): Promise<{ port: number; tlsPort: number | null }> {
     const broker = await Aedes.createBroker({
+      persistence: persistenceWithRetainedIndex(),
       // One frozen subscriber must not stall delivery to every other box (FIELD.md).
       drainTimeout: 10_000,
       maxClientsIdLength: 64,
@@ -85,11 +87,14 @@ export class EmbeddedBroker implements BrokerControl {
     this.broker = broker;
     broker.on('clientError', (client, err) => this.log.debug('client error', { client: client.id, error: err.message }));
     broker.on('connectionError', (_client, err) => this.log.debug('connection error', { error: err.message }));
-    const plain = await listen(createServer(broker.handle), this.deps.host, this.deps.port);
+    // Nagle's algorithm holds a small packet back until the previous one is
+    // acknowledged, and the peer delays its ACK by up to 40 ms: a report
+    // reached the fleet's link ~45 ms late under load (docs/benchmarks.md, Fleet).
+    const plain = await listen(createServer({ noDelay: true }, broker.handle), this.deps.host, this.deps.port);
     this.servers.push(plain.server);
     let tlsPort: number | null = null;
     if (this.deps.tls) {
-      const secure = await listen(createTlsServer({ cert: this.deps.tls.cert, key: this.deps.tls.key, minVersion: 'TLSv1.2' }, broker.handle), this.deps.host, this.deps.tls.port);
+      const secure = await listen(createTlsServer({ noDelay: true, cert: this.deps.tls.cert, key: this.deps.tls.key, minVersion: 'TLSv1.2' }, broker.handle), this.deps.host, this.deps.tls.port);
       this.servers.push(secure.server);
       tlsPort = secure.port;
     }

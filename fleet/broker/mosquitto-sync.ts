@@ -25,6 +25,8 @@ export interface MosquittoSyncDeps {
 export class MosquittoSync implements BrokerControl {
   private owner: Owner | undefined;
   private chain: Promise<void> = Promise.resolve();
+  /** The rewrite that has not started yet, if any. */
+  private queued: Promise<void> | null = null;
 
   constructor(private readonly deps: MosquittoSyncDeps) {}
 
@@ -34,9 +36,20 @@ export class MosquittoSync implements BrokerControl {
   }
 
   credentialsChanged(): Promise<void> {
-    // One rewrite at a time; each reads the store afresh, so the last one wins.
-    this.chain = this.chain.then(() => this.write()).catch((err: unknown) => this.deps.logger.error('writing the Mosquitto files failed', { error: err instanceof Error ? err.message : String(err) }));
-    return this.chain;
+    // One rewrite at a time, each reading the store when it starts. A rewrite
+    // still waiting will see this change too, so the caller joins it: a burst
+    // of enrolments costs a few rewrites (and reloads), not one per box, each
+    // of the whole fleet.
+    if (this.queued) return this.queued;
+    const next = this.chain
+      .then(() => {
+        this.queued = null;
+        return this.write();
+      })
+      .catch((err: unknown) => this.deps.logger.error('writing the Mosquitto files failed', { error: err instanceof Error ? err.message : String(err) }));
+    this.queued = next;
+    this.chain = next;
+    return next;
   }
 
   /**

@@ -66,6 +66,7 @@ export function renderBrokerConfig(o: BrokerConfigOptions): string {
     [`max_packet_size ${MAX_PACKET_BYTES}`, `The protocol refuses payloads above ${MAX_PAYLOAD_BYTES} bytes; a client sending a larger packet is disconnected before the broker stores it.`],
     [`max_queued_messages ${MAX_QUEUED_MESSAGES}`, "Per client: enough for the fleet's own session to ride out a restart of the service with many boxes reporting, bounded so one absent client cannot eat the broker's memory."],
     [`max_queued_bytes ${MAX_QUEUED_BYTES}`, 'The same bound in bytes, for queues of large reported states.'],
+    ['set_tcp_nodelay true', "Small messages (a report, a desired config) leave at once instead of waiting up to 40 ms behind Nagle's algorithm and a delayed ACK."],
     ['log_dest stderr', 'Into the service manager (journald) or the test harness, next to the process that owns it.'],
     ['log_type error', 'Errors, warnings and notices (connections, reloads), not every packet.'],
     ['log_type warning', ''],

@@ -36,8 +36,12 @@ export class FleetProcess {
     readonly mqttsPort: number | null,
   ) {}
 
-  /** Starts it with ports chosen by the kernel (or those of `previous`, to come back where the boxes look) and waits until it serves. */
-  static async start(dataDir: string, env: Record<string, string> = {}, previous?: FleetProcess): Promise<FleetProcess> {
+  /**
+   * Starts it with ports chosen by the kernel (or those of `previous`, to come
+   * back where the boxes look) and waits until it serves. `nodeArgs` go to
+   * Node.js itself (a benchmark's --cpu-prof).
+   */
+  static async start(dataDir: string, env: Record<string, string> = {}, previous?: FleetProcess, nodeArgs: readonly string[] = []): Promise<FleetProcess> {
     const fullEnv = {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       HOME: process.env['HOME'] ?? '/root',
@@ -51,7 +55,7 @@ export class FleetProcess {
       ROOMCAST_ENROLL_TOKEN: ENROLL_TOKEN,
       ...env,
     };
-    const proc = new Managed(spawn(process.execPath, [CLI, 'fleet'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const proc = new Managed(spawn(process.execPath, [...nodeArgs, CLI, 'fleet'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
     const ready = await waitForLine(proc, (l) => l.msg === 'fleet service ready', 20_000);
     const broker = parseLines(proc.log).find((l) => l.msg === 'embedded broker listening');
     return new FleetProcess(proc, Number(ready['http']), broker ? Number(broker['port']) : null, broker && broker['tlsPort'] !== null ? Number(broker['tlsPort']) : null);

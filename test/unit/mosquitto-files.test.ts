@@ -183,6 +183,7 @@ describe('the broker config', () => {
       `max_packet_size ${MAX_PACKET_BYTES}`,
       'max_queued_messages 5000',
       'max_queued_bytes 67108864',
+      'set_tcp_nodelay true',
       'log_dest stderr',
       'log_type error',
       'log_type warning',

@@ -1,0 +1,24 @@
+import type { IClientOptions } from 'mqtt';
+import { lastWill, type DeviceId } from '../../common/protocol.js';
+import type { FleetCredentials } from './credentials-file.js';
+
+/**
+ * How a box logs in to the fleet's broker (the agent and the fleet simulator
+ * alike): its device id as client id and username, the retained "lost" will,
+ * and the CA it was given at enrolment. The reconnect policy is the caller's.
+ */
+export function boxConnectOptions(id: DeviceId, creds: FleetCredentials): IClientOptions {
+  const will = lastWill(id);
+  return {
+    clientId: id,
+    username: creds.username,
+    password: creds.password,
+    protocolVersion: 4,
+    // State lives in retained messages and versions, not in a broker session.
+    clean: true,
+    keepalive: 30,
+    connectTimeout: 10_000,
+    will: { topic: will.topic, payload: Buffer.from(will.payload), qos: will.qos, retain: will.retain },
+    ...(creds.ca ? { ca: creds.ca } : {}),
+  };
+}
