@@ -59,10 +59,11 @@ export async function runDemo(): Promise<void> {
     createLogger('agent'),
   );
   process.stderr.write(
-    `\nroomcast demo: a fleet service and a virtual box streaming a test pattern to a local nginx-rtmp.\n` +
+    `\nroomcast demo: a fleet service with its dashboard, and a virtual box streaming a test pattern to a local nginx-rtmp.\n` +
       `  watch:      ffplay ${watchUrl}\n` +
       `         or:  vlc ${watchUrl}\n` +
       `  recordings: ${recordDir}\n` +
+      `  dashboard:  ${publicUrl}/ (log in with the admin token below)\n` +
       `  fleet API:  ${publicUrl}/api/devices (OpenAPI at ${publicUrl}/api/openapi.json)\n` +
       `  admin token (this run only): ${adminToken}\n` +
       `  try:        curl -H 'Authorization: Bearer ${adminToken}' ${publicUrl}/api/devices\n` +
