@@ -103,8 +103,8 @@ export class Api {
     return this.call('POST', '/api/rollouts/current/abort', {});
   }
 
-  pinFleet(release: number): Promise<unknown> {
-    return this.call('POST', '/api/releases/pin', { release, target: { kind: 'fleet' } });
+  pin(release: number, target: { kind: 'fleet' } | { kind: 'device'; deviceId: string } | { kind: 'tag'; key: string; value: string }): Promise<{ pinned: string[] }> {
+    return this.call('POST', '/api/releases/pin', { release, target });
   }
 
   rollbackFleet(): Promise<unknown> {

@@ -57,6 +57,7 @@ export function updatesView(api: Api, boxes: readonly Device[]): HTMLElement {
       running && h('button', { type: 'button', class: 'btn btn-danger', onclick: () => act(api.abortRollout(), 'Rollout aborted: boxes keep what they have.') }, 'Abort the rollout'),
       boxTable(devices, boxes),
       running ? null : rolloutForm(api, releases, devices, boxes, fleetRelease, act),
+      running ? null : pinForm(api, releases, devices, act),
       fleetRelease &&
         h(
           'button',
@@ -113,7 +114,7 @@ function rolloutForm(api: Api, releases: readonly Release[], devices: readonly B
     h('p', {}, 'The test box gets it first and must go live on its test destination (a private stream, not the audience) before any other box gets it.'),
     !fleetRelease && h('p', { class: 'error' }, 'The fleet follows the latest release: pin it to the release it runs before a staged rollout, or every box gets each new release at once.'),
     !fleetRelease && !runsNow && h('p', {}, 'The boxes that follow the fleet run different releases: pin the fleet to the one they should all run in balena\'s dashboard first.'),
-    !fleetRelease && runsNow && h('button', { type: 'button', class: 'btn', onclick: () => act(api.pinFleet(runsNow.id), `The fleet is pinned to ${releaseLabel(runsNow)}.`) }, `Pin the fleet to ${releaseLabel(runsNow)}`),
+    !fleetRelease && runsNow && h('button', { type: 'button', class: 'btn', onclick: () => act(api.pin(runsNow.id, { kind: 'fleet' }), `The fleet is pinned to ${releaseLabel(runsNow)}.`) }, `Pin the fleet to ${releaseLabel(runsNow)}`),
     h('label', { for: 'rollout-release' }, 'Release'),
     release,
     h('label', { for: 'rollout-canary' }, 'Test box'),
@@ -138,4 +139,36 @@ export function fleetRunsNow(devices: readonly BoxRelease[]): ReleaseRef | null 
   const following = devices.filter((d) => d.pinned === null);
   const first = following[0]?.running ?? null;
   return first && following.every((d) => d.running?.id === first.id) ? first : null;
+}
+
+/** One box, or the boxes with a balena tag, get a release now (each when its talk ends): to try a release, or to hold one back. */
+function pinForm(api: Api, releases: readonly Release[], devices: readonly BoxRelease[], act: (work: Promise<unknown>, done: string) => void): HTMLElement {
+  const usable = releases.filter((r) => r.status === 'success' && !r.invalidated);
+  const release = h('select', { id: 'pin-release' }, ...usable.map((r) => h('option', { value: String(r.id) }, `${releaseLabel(r)}${r.isFinal ? '' : ' (draft)'}`)));
+  const target = h('select', { id: 'pin-target' }, h('option', { value: 'tag' }, 'Boxes with a balena tag'), ...devices.map((d) => h('option', { value: `device:${d.deviceId}` }, d.name)));
+  const key = h('input', { id: 'pin-tag-key', type: 'text', placeholder: 'e.g. room-group', spellcheck: 'false' });
+  const value = h('input', { id: 'pin-tag-value', type: 'text', placeholder: 'e.g. hall-b', spellcheck: 'false' });
+  const tagFields = h('div', {}, h('label', { for: 'pin-tag-key' }, 'Tag'), key, h('label', { for: 'pin-tag-value' }, 'Value'), value);
+  target.addEventListener('change', () => (tagFields.hidden = target.value !== 'tag'));
+  const form = h(
+    'form',
+    { class: 'settings' },
+    h('h2', {}, 'Give a release to some boxes'),
+    h('p', {}, 'Pinned boxes keep this release whatever the fleet runs, until you pin them again. A live box updates when its talk ends.'),
+    h('label', { for: 'pin-release' }, 'Release'),
+    release,
+    h('label', { for: 'pin-target' }, 'To'),
+    target,
+    tagFields,
+    h('button', { type: 'submit', class: 'btn', disabled: usable.length === 0 }, 'Pin'),
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const chosen = target.value.startsWith('device:') ? { kind: 'device' as const, deviceId: target.value.slice(7) } : { kind: 'tag' as const, key: key.value.trim(), value: value.value.trim() };
+    act(
+      api.pin(Number(release.value), chosen).then((r) => r.pinned.length),
+      chosen.kind === 'device' ? 'Pinned: the box updates when idle.' : 'Pinned every box with that tag: each updates when idle.',
+    );
+  });
+  return form;
 }

@@ -71,6 +71,12 @@ describe('dashboard: updates through balena (real fleet, balena stand-in, Chromi
     await page.getByText('The fleet is pinned to 1.0.0').waitFor();
     assert.equal(standin.state.app.target, 10, 'balena was told to pin the fleet');
     await page.getByText(/The fleet runs 1\.0\.0/).waitFor();
+    // One box gets 1.1.0 on its own pin.
+    await page.getByLabel('Release', { exact: true }).last().selectOption({ label: '1.1.0 (bbbbbbb)' });
+    await page.getByLabel('To', { exact: true }).selectOption({ label: 'room-21' });
+    await page.getByRole('button', { name: 'Pin', exact: true }).click();
+    await page.getByText('Pinned: the box updates when idle.').waitFor();
+    assert.equal(standin.device('c0ffee01').pinned, 11, 'balena was told to pin room-21');
     await screenshot(page, 'updates-desktop');
     assert.ok(!fleet.lines().some((l) => JSON.stringify(l).includes(BALENA_TOKEN)), 'the balena token reached the log');
     // The page asks for its session before the login: that one 401 is expected, nothing else.
