@@ -9,6 +9,7 @@ import { hostPaths } from '../device/hardware/paths.js';
 import { SystemHealthProbe } from '../device/health/system-probe.js';
 import { prewarmHosts } from '../device/pipeline/host-process.js';
 import { listenForTestControls } from '../device/test-control.js';
+import { heartbeatPath, startHeartbeat } from '../device/heartbeat.js';
 import { UpdateLockKeeper } from '../device/updates/lock-keeper.js';
 import { SupervisorApi, UpdateWatcher } from '../device/updates/supervisor.js';
 import { chooseUpdateLock } from '../device/updates/update-lock.js';
@@ -59,6 +60,7 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
     },
   });
   agent.start();
+  const stopHeartbeat = startHeartbeat(heartbeatPath(env), () => agent.current.phase);
   listenForTestControls(agent, log);
   if (config.fleetUrl) {
     // recordDir is read at each sample: the fleet may change it.
@@ -82,6 +84,7 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
   return {
     agent,
     stop: async () => {
+      stopHeartbeat();
       updates.watcher?.stop();
       await Promise.all([fleet?.stop(), agent.stop()]);
       // After the agent: its last phase change (idle) releases the lock.

@@ -12,6 +12,8 @@ const USAGE = `roomcast: livestream capture box
   roomcast demo           the fleet service and a virtual box streaming a test
                           pattern to a local nginx-rtmp, recording, and where
                           to watch it
+  roomcast healthcheck    exit 0 while the agent on this box is alive (the
+                          container's HEALTHCHECK)
   roomcast config-docs [fleet]
                           print the box's (or the fleet service's)
                           configuration table (Markdown)
@@ -32,6 +34,15 @@ async function main(argv: string[]): Promise<void> {
     case 'demo':
       await (await import('./demo.js')).runDemo();
       return;
+    case 'healthcheck': {
+      const { heartbeatPath, heartbeatProblem } = await import('../device/heartbeat.js');
+      const problem = await heartbeatProblem(heartbeatPath(process.env));
+      if (problem) {
+        process.stderr.write(`roomcast healthcheck: ${problem}\n`);
+        process.exitCode = 1;
+      }
+      return;
+    }
     case 'config-docs':
       process.stdout.write((await import('./config-docs.js')).configTable(rest[0] === 'fleet' ? (await import('../fleet/config.js')).FLEET_SCHEMA : undefined) + '\n');
       return;

@@ -16,7 +16,6 @@ PACKAGES=(
   nginx-light libnginx-mod-rtmp stunnel4 ffmpeg chromium
   mosquitto mosquitto-clients postgresql
   v4l-utils alsa-utils util-linux mount
-  chromium
 )
 
 missing=()
