@@ -10,6 +10,7 @@ import { SystemHealthProbe } from '../device/health/system-probe.js';
 import { prewarmHosts } from '../device/pipeline/host-process.js';
 import { listenForTestControls } from '../device/test-control.js';
 import { heartbeatPath, startHeartbeat } from '../device/heartbeat.js';
+import { Panel } from '../device/panel/panel.js';
 import { UpdateLockKeeper } from '../device/updates/lock-keeper.js';
 import { SupervisorApi, UpdateWatcher } from '../device/updates/supervisor.js';
 import { chooseUpdateLock } from '../device/updates/update-lock.js';
@@ -61,6 +62,8 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
   });
   agent.start();
   const stopHeartbeat = startHeartbeat(heartbeatPath(env), () => agent.current.phase);
+  const panel = await Panel.open({ sys: paths.sys, buttonBcm: config.gpioButton, ledBcm: config.gpioLed, agent, log: log.child('panel') });
+  panel?.start();
   listenForTestControls(agent, log);
   if (config.fleetUrl) {
     // recordDir is read at each sample: the fleet may change it.
@@ -89,6 +92,7 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
       await Promise.all([fleet?.stop(), agent.stop()]);
       // After the agent: its last phase change (idle) releases the lock.
       await updates.keeper.stop();
+      await panel?.stop();
     },
   };
 }

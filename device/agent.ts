@@ -63,6 +63,7 @@ export class DeviceAgent {
   /** Set when the disk filled up: the core runs without its recorder until the next go-live. */
   private recordingDisabled = false;
   private wantLive = false;
+  private identifyUntil = 0;
   private lastSample: { at: number; stats: HostStats } | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private stateLogTimer: NodeJS.Timeout | null = null;
@@ -276,12 +277,15 @@ export class DeviceAgent {
     return true;
   }
 
-  /**
-   * Makes the box findable in a room. Until the tally LED exists (hardware
-   * issue), the log line is the sign; the LED adapter will blink on it.
-   */
+  /** Makes the box findable in a room: the tally light flashes its own pattern (device/panel/) until then. */
   identify(seconds: number): void {
+    this.identifyUntil = Date.now() + seconds * 1000;
     this.log.warn('identify: this box was asked to show itself', { seconds });
+  }
+
+  /** While identify() runs (the tally light's own pattern). */
+  get identifying(): boolean {
+    return Date.now() < this.identifyUntil;
   }
 
   /**

@@ -169,6 +169,12 @@ function optionalBaseUrl(raw: string): string | null {
   return url.origin + url.pathname.replace(/\/+$/, '');
 }
 
+/** An optional whole number in a range: empty means unset. */
+export function optionalInteger(min: number, max: number) {
+  const parse = integer(min, max);
+  return (raw: string): number | null => (raw === '' ? null : parse(raw));
+}
+
 export function optionalSecret(raw: string): string | null {
   const v = raw.trim();
   if (v === '') return null;
@@ -409,6 +415,22 @@ export const SCHEMA = {
     doc: 'An external Kubo node\'s RPC API to add segments to, instead of the embedded Helia node (documented, not tested here). Unset: embedded Helia, its blocks under ROOMCAST_DATA_DIR/ipfs.',
     restarts: 'destinations',
     parse: optionalKuboApi,
+  }),
+  gpioButton: field({
+    env: 'ROOMCAST_GPIO_BUTTON',
+    default: '',
+    values: '0..27 (BCM number)',
+    doc: 'The header pin of the go-live button (wired to ground; set its pull-up with the balena config variable BALENA_HOST_CONFIG_gpio, e.g. 17=ip,pu). A press starts or stops the stream; holding it 2 s makes the box identify itself. Unset: no button.',
+    restarts: 'agent',
+    parse: optionalInteger(0, 27),
+  }),
+  gpioLed: field({
+    env: 'ROOMCAST_GPIO_LED',
+    default: '',
+    values: '0..27 (BCM number)',
+    doc: 'The header pin of the tally light: off idle, steady live, slow blink connecting or retrying, fast blink on an error, three quick flashes while identifying. Unset: no light.',
+    restarts: 'agent',
+    parse: optionalInteger(0, 27),
   }),
   healthSeconds: field({
     env: 'ROOMCAST_HEALTH_SECONDS',

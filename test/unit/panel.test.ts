@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEBOUNCE_MS, LONG_PRESS_MS, PressReader } from '../../device/panel/button.js';
+import { sysfsNumber } from '../../device/panel/gpio-numbers.js';
+import { lightOn, tallyPattern } from '../../device/panel/tally.js';
+
+describe('sysfsNumber: a header pin\'s kernel number', () => {
+  it('adds the header chip\'s base (512 on kernel 6.6+, 0 before)', () => {
+    assert.deepEqual(sysfsNumber(17, [{ base: 512, label: 'pinctrl-bcm2711', ngpio: 58 }]), { ok: true, number: 529 });
+    assert.deepEqual(sysfsNumber(17, [{ base: 0, label: 'pinctrl-bcm2835', ngpio: 54 }]), { ok: true, number: 17 });
+    // Pi 5: the header is on RP1, another chip (the SoC's own) listed first.
+    assert.deepEqual(sysfsNumber(27, [{ base: 512, label: 'pinctrl-bcm2712', ngpio: 32 }, { base: 571, label: 'pinctrl-rp1', ngpio: 54 }]), { ok: true, number: 598 });
+  });
+  it('fails closed, saying why, without a Raspberry Pi chip or beyond its lines', () => {
+    const none = sysfsNumber(17, []);
+    assert.equal(none.ok, false);
+    assert.equal(sysfsNumber(60, [{ base: 512, label: 'pinctrl-bcm2711', ngpio: 58 }]).ok, false);
+    const other = sysfsNumber(4, [{ base: 0, label: 'gpio-mockup-A', ngpio: 8 }]);
+    assert.ok(!other.ok && other.error.includes('gpio-mockup-A'));
+  });
+});
+
+describe('PressReader: presses from the button\'s edges', () => {
+  it('a press is a press; a bounce is not a second one', () => {
+    const r = new PressReader();
+    assert.equal(r.edge(true, 1000), null);
+    assert.equal(r.edge(false, 1005), null, 'a bounce inside the press');
+    assert.equal(r.edge(true, 1010), null);
+    assert.equal(r.edge(false, 1200), 'press');
+    assert.equal(r.edge(true, 1210), null, 'a bounce after the release');
+    assert.equal(r.tick(1300, false), null);
+  });
+  it('a long press is reported once, while held, and its release is no press', () => {
+    const r = new PressReader();
+    r.edge(true, 0);
+    assert.equal(r.tick(LONG_PRESS_MS - 1, true), null);
+    assert.equal(r.tick(LONG_PRESS_MS, true), 'long');
+    assert.equal(r.tick(LONG_PRESS_MS + 500, true), null);
+    assert.equal(r.edge(false, LONG_PRESS_MS + 800), null);
+  });
+  it('a tap shorter than the bounce time is caught up by tick, not lost or stuck down', () => {
+    const r = new PressReader();
+    r.edge(true, 0);
+    assert.equal(r.edge(false, DEBOUNCE_MS - 10), null, 'inside the bounce window');
+    assert.equal(r.tick(DEBOUNCE_MS + 5, false), 'press');
+    assert.equal(r.tick(LONG_PRESS_MS + 100, false), null, 'never a long press');
+  });
+});
+
+describe('the tally light', () => {
+  const live = { phase: 'live' as const, destinations: [{ state: 'live' as const }] };
+  it('is off idle, steady live, slow while connecting or retrying, fast on error, its own pattern for identify', () => {
+    assert.equal(tallyPattern({ phase: 'idle', destinations: [] } as never, false), 'off');
+    assert.equal(tallyPattern(live as never, false), 'steady');
+    assert.equal(tallyPattern({ phase: 'live', destinations: [{ state: 'retrying' }] } as never, false), 'slow');
+    assert.equal(tallyPattern({ phase: 'starting', destinations: [] } as never, false), 'slow');
+    assert.equal(tallyPattern({ phase: 'error', destinations: [] } as never, false), 'fast');
+    assert.equal(tallyPattern(live as never, true), 'identify');
+  });
+  it('blinks at the pattern\'s pace', () => {
+    const duty = (p: Parameters<typeof lightOn>[0], period: number): number => Array.from({ length: period }, (_, t) => lightOn(p, t)).filter(Boolean).length / period;
+    assert.equal(duty('off', 1000), 0);
+    assert.equal(duty('steady', 1000), 1);
+    assert.equal(duty('slow', 1000), 0.5);
+    assert.equal(duty('fast', 200), 0.5);
+    assert.equal(duty('identify', 1500), 0.2, 'three 100 ms flashes per 1.5 s');
+  });
+});
