@@ -18,6 +18,7 @@ import { renderCore, renderSlate, renderSources } from './pipeline/render.js';
 import { planReconfigure, type ReconfigurePlan } from './reconfigure.js';
 import type { SnapshotPlan } from './pipeline/snapshot-plan.js';
 import { SnapshotError, SnapshotRequests, type Snapshot } from './snapshot-requests.js';
+import { IdleStills } from './stills/idle-still.js';
 import type { SourceFeed } from './pipeline/host-messages.js';
 import { applyAudioLevel, applyCoreStats, applyVideoSource, destinationEntry, initialIpfsState, initialState, mediaFlowing, withDestination, withPhase, type DestinationState, type StreamState } from './state.js';
 
@@ -64,6 +65,7 @@ export class DeviceAgent {
   private recordingDisabled = false;
   private wantLive = false;
   private identifyUntil = 0;
+  private readonly idleStills = new IdleStills();
   private lastSample: { at: number; stats: HostStats } | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private stateLogTimer: NodeJS.Timeout | null = null;
@@ -294,9 +296,19 @@ export class DeviceAgent {
    * not opened just for a still (a box is asked for one to check a stream).
    */
   snapshot(maxBytes: number): Promise<Snapshot> {
-    if (!this.wantLive || !this.host) return Promise.reject(new SnapshotError('not live: no picture'));
+    if (!this.wantLive) return this.idleSnapshot(maxBytes);
+    if (!this.host) return Promise.reject(new SnapshotError('not live: no picture yet'));
     if (!this.coreStills) return Promise.reject(new SnapshotError('this box takes no snapshots: its pipeline has no raw picture (passthrough) or no JPEG encoder'));
     return this.snapshots.ask(this.host, this.coreStills.steps, maxBytes, SNAPSHOT_TIMEOUT_MS);
+  }
+
+  /** The camera is free while idle: a still straight from it (device/stills/). */
+  private idleSnapshot(maxBytes: number): Promise<Snapshot> {
+    const planned = planPipeline(this.config, this.deps.hardware, { sessionStamp: 'still' });
+    if (!planned.ok) return Promise.reject(new SnapshotError(`no camera to take a still with: ${planned.errors.join('; ')}`));
+    const input = planned.plan.video.input;
+    const legacy = input.kind === 'v4l2' && this.deps.hardware.cameras.some((c) => c.kind === 'picam-legacy' && c.device === input.device);
+    return this.idleStills.take(input, legacy, maxBytes);
   }
 
   /** Test control: the flash test pattern white or black (ROOMCAST_TEST_PATTERN=flash). */

@@ -133,17 +133,26 @@ describe('snapshot: a still of what a real box sends, through the fleet', () => 
     lastStill = jpeg;
   });
 
-  test('an idle box has no picture and says so; the last still is still served', async () => {
+  test('an idle box takes its still from the idle camera; one that is missing is said so, and the last still is still served', async () => {
     const stop = await service().api<SnapshotAnswer>('POST', `/api/devices/${BOX}/commands/stop`);
     assert.equal(stop.body.response.ok, true);
     await service().waitForDevice(BOX, (d) => d['state'] === 'idle', 10_000, 'the box idle');
+    // The camera is still the absent one from the slate test.
     const r = await snapshot();
     assert.equal(r.status, 200);
     assert.equal(r.body.response.ok, false);
-    assert.equal(r.body.response.error, 'not live: no picture');
+    assert.match(r.body.response.error ?? '', /no still from the idle camera/);
     const still = await served();
     assert.equal(still.status, 200);
     assert.ok(lastStill && still.bytes.equals(lastStill), 'the last still was lost');
+    // Back on the test pattern, still idle: a still straight from the source, not from a stream.
+    const pushed = await service().api('PUT', `/api/devices/${BOX}/config`, { config: { ROOMCAST_VIDEO_SOURCE: 'test' } });
+    assert.equal(pushed.status, 200);
+    await service().waitForDevice(BOX, (d) => d['appliedVersion'] === pushed.body['version'], 10_000, 'the config applied');
+    const { picture } = await takeStill('idle-bars');
+    const bars = bandMeans(picture, 7, 0.05, 0.6);
+    assert.ok((bars[0] ?? 0) > 180 && (bars[6] ?? 255) < 60, `idle bars: ${bars.map((b) => b.toFixed(0)).join(' ')}`);
+    assert.equal((await service().api('GET', `/api/devices/${BOX}`)).body['state'], 'idle', 'a still started the stream');
   });
 });
 
@@ -162,7 +171,10 @@ describe('snapshot: the box fits its still into the byte budget (a real core hos
     if (!loaded.ok) throw loaded.error;
     agent = new DeviceAgent({ config: loaded.config, hardware: await detectHardware(hostPaths(env)), logger: log.logger });
     agent.start();
-    await assert.rejects(agent.snapshot(1_000_000), { name: 'SnapshotError', message: 'not live: no picture' });
+    // Idle: a still from the idle source, fitted to the budget the same way, or an error saying it cannot be.
+    const idle = await agent.snapshot(1_000_000);
+    assert.deepEqual([idle.width, idle.height], [640, 360]);
+    await assert.rejects(agent.snapshot(100), { name: 'SnapshotError', message: /does not fit in one message/ });
     assert.deepEqual(agent.goLive(), { ok: true });
     const deadline = Date.now() + 20_000;
     while (agent.current.phase !== 'live') {

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { planIdleStill } from '../../device/stills/idle-still-plan.js';
+import { IdleStills } from '../../device/stills/idle-still.js';
+import { useTempDir } from '../helpers/fixture.js';
+
+const run = promisify(execFile);
+
+describe('planIdleStill: which tool takes a still of the idle camera', () => {
+  const none = { rpicamStill: null, raspistill: false };
+  it('libcamera PiCam: rpicam-still to stdout, else a clear no', () => {
+    const p = planIdleStill({ kind: 'libcamera' }, false, { rpicamStill: 'rpicam-still', raspistill: false }, 70, '/tmp/x');
+    assert.deepEqual(p, { tool: 'rpicam-still', command: 'rpicam-still', args: ['-n', '-t', '500', '--width', '640', '--height', '360', '-q', '70', '-e', 'jpg', '-o', '-'] });
+    assert.equal(planIdleStill({ kind: 'libcamera' }, false, none, 70, '/tmp/x').tool, 'none');
+  });
+  it('legacy PiCam: raspistill where it exists, else GStreamer on its V4L2 node', () => {
+    const cam = { kind: 'v4l2' as const, device: '/dev/video0', format: 'raw' as const };
+    assert.equal(planIdleStill(cam, true, { rpicamStill: null, raspistill: true }, 70, '/tmp/x').tool, 'raspistill');
+    assert.equal(planIdleStill(cam, true, none, 70, '/tmp/x').tool, 'gstreamer');
+    assert.equal(planIdleStill(cam, false, { rpicamStill: null, raspistill: true }, 70, '/tmp/x').tool, 'gstreamer', 'raspistill only for the PiCam');
+  });
+  it('USB camera: decodes what it sends, lets exposure settle over 10 frames, keeps the last', () => {
+    const p = planIdleStill({ kind: 'v4l2', device: '/dev/video2', format: 'mjpeg' }, false, none, 50, '/tmp/x');
+    assert.equal(p.tool, 'gstreamer');
+    if (p.tool === 'gstreamer') {
+      const text = p.args.join(' ');
+      assert.match(text, /v4l2src device=\/dev\/video2 num-buffers=10 ! jpegdec ! videoconvert ! videoscale ! video\/x-raw,width=640,height=360/);
+      assert.match(text, /jpegenc quality=50 ! multifilesink location=\/tmp\/x\/still-%05d.jpg max-files=1$/);
+    }
+  });
+});
+
+/** The Pi tools are not on this machine: stand-ins on the PATH that answer as they do (a JPEG on stdout) and note their arguments. */
+describe('IdleStills with rpicam-still and raspistill (through node-raspistill) stand-ins', () => {
+  const tmp = useTempDir('roomcast-idle-stills-');
+  let path: string | undefined;
+  before(async () => {
+    const jpeg = join(tmp.dir, 'bars.jpg');
+    await run('gst-launch-1.0', ['-q', 'videotestsrc', 'num-buffers=1', '!', 'video/x-raw,width=640,height=360', '!', 'jpegenc', '!', 'filesink', `location=${jpeg}`]);
+    for (const tool of ['rpicam-still', 'raspistill']) {
+      const script = join(tmp.dir, tool);
+      await writeFile(script, `#!/bin/sh\nprintf "%s " "$@" > "${join(tmp.dir, `${tool}.args`)}"\ncat "${jpeg}"\n`);
+      await chmod(script, 0o755);
+    }
+    path = process.env['PATH'];
+    process.env['PATH'] = `${tmp.dir}:${path ?? ''}`;
+  });
+  after(() => {
+    process.env['PATH'] = path;
+  });
+
+  it('takes the libcamera PiCam\'s still with rpicam-still', async () => {
+    const still = await new IdleStills().take({ kind: 'libcamera' }, false, 1_000_000);
+    assert.equal(Buffer.from(still.jpegBase64, 'base64').subarray(0, 2).toString('hex'), 'ffd8', 'a JPEG');
+    assert.equal((await readFile(join(tmp.dir, 'rpicam-still.args'), 'utf8')).trim(), '-n -t 500 --width 640 --height 360 -q 70 -e jpg -o -');
+  });
+
+  it('takes the legacy PiCam\'s still with raspistill, through node-raspistill', async () => {
+    const still = await new IdleStills().take({ kind: 'v4l2', device: '/dev/video0', format: 'raw' }, true, 1_000_000);
+    assert.equal(Buffer.from(still.jpegBase64, 'base64').subarray(0, 2).toString('hex'), 'ffd8');
+    const args = (await readFile(join(tmp.dir, 'raspistill.args'), 'utf8')).trim();
+    assert.match(args, /-w 640/);
+    assert.match(args, /-h 360/);
+    assert.match(args, /-o -/);
+  });
+});
