@@ -2,6 +2,8 @@ import type { Env } from '../common/config/load.js';
 import { stamp } from '../device/agent.js';
 import { detectHardware } from '../device/hardware/detect.js';
 import { hostPaths } from '../device/hardware/paths.js';
+import { readGpioChips } from '../device/panel/gpio-chips.js';
+import { sysfsNumber } from '../device/panel/gpio-numbers.js';
 import { planPipeline } from '../device/pipeline/plan.js';
 import { renderCore, renderDestination, renderSlate, renderSources } from '../device/pipeline/render.js';
 import { configOrExit } from './config-or-exit.js';
@@ -17,8 +19,9 @@ export async function runProbe(env: Env, json: boolean): Promise<void> {
   // A relay's description is the same for every destination but for its URL, which it does not hold.
   const first = planned.ok ? planned.plan.destinations[0] : undefined;
   const relay = first ? renderDestination(first, 0).launch : null;
+  const gpio = await gpioReport(hostPaths(env).sys, { button: config.gpioButton, light: config.gpioLed });
   if (json) {
-    const report = { board: hw.board, cameras: hw.cameras, microphones: hw.microphones, elements: [...hw.elements].sort(), hardwareEncoder: hw.hardwareEncoder, plan: planned.ok ? { choices: planned.plan.choices, destinations: planned.plan.destinations.map((d) => ({ id: d.id, url: d.display })) } : null, errors: planned.ok ? [] : planned.errors, pipeline, sources, slate, relay };
+    const report = { board: hw.board, gpio, cameras: hw.cameras, microphones: hw.microphones, elements: [...hw.elements].sort(), hardwareEncoder: hw.hardwareEncoder, plan: planned.ok ? { choices: planned.plan.choices, destinations: planned.plan.destinations.map((d) => ({ id: d.id, url: d.display })) } : null, errors: planned.ok ? [] : planned.errors, pipeline, sources, slate, relay };
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return;
   }
@@ -30,6 +33,7 @@ export async function runProbe(env: Env, json: boolean): Promise<void> {
   lines.push('Microphones:');
   if (hw.microphones.length === 0) lines.push('  (none)');
   for (const m of hw.microphones) lines.push(`  ${m.device}  "${m.name}"${m.usb ? '  USB' : ''}`);
+  lines.push(`GPIO:         ${gpio.length === 0 ? 'no button or light set (ROOMCAST_GPIO_BUTTON, ROOMCAST_GPIO_LED)' : gpio.map((g) => `${g.what} on GPIO ${g.bcm}: ${g.sysfs === null ? g.error : `sysfs ${g.sysfs}`}`).join('; ')}`);
   lines.push(`Encoders:     ${[hw.hardwareEncoder && hw.elements.has('v4l2h264enc') ? 'hardware (v4l2h264enc)' : null, hw.elements.has('x264enc') ? 'x264' : null].filter(Boolean).join(', ') || 'none'}`);
   if (planned.ok) {
     lines.push('Choices:');
@@ -56,4 +60,15 @@ export async function runProbe(env: Env, json: boolean): Promise<void> {
   }
   process.stdout.write(lines.join('\n') + '\n');
   if (!planned.ok) process.exitCode = 3;
+}
+
+/** Each configured pin with its kernel number, or why there is none. */
+async function gpioReport(sys: string, pins: { button: number | null; light: number | null }): Promise<{ what: string; bcm: number; sysfs: number | null; error?: string }[]> {
+  const chips = await readGpioChips(sys);
+  return (['button', 'light'] as const).flatMap((what) => {
+    const bcm = pins[what];
+    if (bcm === null) return [];
+    const n = sysfsNumber(bcm, chips);
+    return [n.ok ? { what, bcm, sysfs: n.number } : { what, bcm, sysfs: null, error: n.error }];
+  });
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { DEBOUNCE_MS, LONG_PRESS_MS, PressReader } from '../../device/panel/button.js';
+import { readGpioChips } from '../../device/panel/gpio-chips.js';
 import { sysfsNumber } from '../../device/panel/gpio-numbers.js';
 import { lightOn, tallyPattern } from '../../device/panel/tally.js';
 
@@ -64,5 +66,14 @@ describe('the tally light', () => {
     assert.equal(duty('slow', 1000), 0.5);
     assert.equal(duty('fast', 200), 0.5);
     assert.equal(duty('identify', 1500), 0.2, 'three 100 ms flashes per 1.5 s');
+  });
+});
+
+describe('readGpioChips on the fixture trees of real Pis (kernel 6.6+)', () => {
+  const fixture = (name: string): string => fileURLToPath(new URL(`../../../test/fixtures/${name}/sys`, import.meta.url));
+  it('finds each board\'s header chip and numbers BCM 17 from its base', async () => {
+    for (const [board, expected] of [['pi4-c920', 529], ['pi5-picam3', 588], ['zero2w-i2s-mic', 529]] as const) {
+      assert.deepEqual(sysfsNumber(17, await readGpioChips(fixture(board))), { ok: true, number: expected }, board);
+    }
   });
 });
