@@ -16,20 +16,13 @@ import { SupervisorApi, UpdateWatcher } from '../device/updates/supervisor.js';
 import { chooseUpdateLock } from '../device/updates/update-lock.js';
 import { registerSecret } from '../common/secret.js';
 import { configOrExit } from './config-or-exit.js';
+import { untilSignal } from './until-signal.js';
 
 /** `roomcast device`: the box agent, until SIGTERM/SIGINT. */
 export async function runDevice(env: Env): Promise<void> {
   const log = createLogger('agent');
   const box = await startDevice(env, log);
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      log.info('stopping', { signal });
-      box.stop().then(resolve, resolve);
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
-  log.info('stopped');
+  await untilSignal(log, () => box.stop());
 }
 
 export interface RunningBox {

@@ -2,6 +2,7 @@ import type { Env } from '../common/config/load.js';
 import { createLogger } from '../common/log.js';
 import { loadFleetConfig } from '../fleet/config.js';
 import { FleetService } from '../fleet/service.js';
+import { untilSignal } from './until-signal.js';
 
 /** `roomcast fleet`: the fleet service, until SIGTERM/SIGINT. */
 export async function runFleet(env: Env): Promise<void> {
@@ -16,13 +17,5 @@ export async function runFleet(env: Env): Promise<void> {
   const service = new FleetService({ config: loaded.config, logger: log, announce: (line) => process.stderr.write(`roomcast fleet: ${line}\n`) });
   const addresses = await service.start();
   process.stderr.write(`roomcast fleet: API on ${addresses.publicUrl}/api/ (OpenAPI at /api/openapi.json); boxes connect to ${addresses.boxMqttUrl}\n`);
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      log.info('stopping', { signal });
-      service.stop().then(resolve, resolve);
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
-  log.info('stopped');
+  await untilSignal(log, () => service.stop());
 }

@@ -7,8 +7,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { NginxRtmp } from '../../testbed/nginx-rtmp.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { DESKTOP, launchChromium, PHONE, screenshot, watchedPage } from '../helpers/browser.js';
-import { boxEnv, sleep } from '../helpers/env.js';
-import { ADMIN_TOKEN, ENROLL_TOKEN, FleetProcess } from '../helpers/fleet-process.js';
+import { sleep } from '../helpers/env.js';
+import { ADMIN_TOKEN, FleetProcess, fleetBoxEnv } from '../helpers/fleet-process.js';
 
 /**
  * The dashboard in a real Chromium against a real fleet service and a real
@@ -34,22 +34,7 @@ describe('dashboard in a browser', () => {
     ingest = new NginxRtmp(join(dir, 'ingest'));
     await ingest.start();
     fleet = await FleetProcess.start(join(dir, 'fleet'), { ROOMCAST_FLEET_COMMAND_TIMEOUT_MS: '3000' });
-    box = AgentProcess.start(
-      boxEnv(join(dir, 'box'), {
-        ROOMCAST_VIDEO_SIZE: '320x180',
-        ROOMCAST_FRAMERATE: '15',
-        ROOMCAST_VIDEO_BITRATE: '300',
-        ROOMCAST_AUDIO_BITRATE: '64',
-        ROOMCAST_AUTOSTART: 'false',
-        ROOMCAST_ROOM_NAME: 'Main hall',
-        ROOMCAST_DESTINATIONS: ingest.url('live', KEY1),
-        ROOMCAST_FLEET_URL: fleet.url,
-        ROOMCAST_ENROLL_TOKEN: ENROLL_TOKEN,
-        ROOMCAST_HEALTH_SECONDS: '2',
-        BALENA_DEVICE_UUID: 'box-main',
-        ROOMCAST_HOST_PROC: '/proc',
-      }),
-    );
+    box = AgentProcess.start(fleetBoxEnv(join(dir, 'box'), 'main', ingest.url('live', KEY1), fleet.url, { ROOMCAST_AUTOSTART: 'false', ROOMCAST_ROOM_NAME: 'Main hall' }));
     await fleet.waitForDevice('box-main', (d) => d['online'] === true && d['state'] === 'idle', 20_000, 'box online and idle');
     await fleet.api('PUT', '/api/devices/box-main/name', { name: 'Main hall' });
     browser = await launchChromium();

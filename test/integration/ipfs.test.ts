@@ -8,11 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import { HeliaNode } from '../../common/ipfs/helia-node.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { withChromium } from '../helpers/chromium.js';
-import { boxEnv, sleep } from '../helpers/env.js';
-import { ENROLL_TOKEN, FleetProcess } from '../helpers/fleet-process.js';
+import { sleep } from '../helpers/env.js';
+import { FleetProcess, fleetBoxEnv } from '../helpers/fleet-process.js';
 
 const run = promisify(execFile);
-const BOX = 'ipfs-box';
+const BOX = 'box-ipfs';
 
 async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
@@ -41,19 +41,7 @@ describe('ipfs: live HLS over IPFS, from a box to the watch page', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'roomcast-ipfs-'));
     fleet = await FleetProcess.start(join(dir, 'fleet'), { ROOMCAST_LOG_LEVEL: 'debug' });
-    box = AgentProcess.start(
-      boxEnv(join(dir, 'box'), {
-        ROOMCAST_VIDEO_SIZE: '320x180',
-        ROOMCAST_FRAMERATE: '15',
-        ROOMCAST_VIDEO_BITRATE: '300',
-        ROOMCAST_AUDIO_BITRATE: '64',
-        ROOMCAST_DESTINATIONS: 'ipfs',
-        ROOMCAST_IPFS_LISTEN: '/ip4/127.0.0.1/tcp/0',
-        ROOMCAST_FLEET_URL: fleet.url,
-        ROOMCAST_ENROLL_TOKEN: ENROLL_TOKEN,
-        BALENA_DEVICE_UUID: BOX,
-      }),
-    );
+    box = AgentProcess.start(fleetBoxEnv(join(dir, 'box'), 'ipfs', 'ipfs', fleet.url, { ROOMCAST_IPFS_LISTEN: '/ip4/127.0.0.1/tcp/0' }));
     const ready = await box.waitFor((l) => l.msg === 'ipfs: node ready', 30_000, 'the box IPFS node');
     boxNode = { peerId: String(ready['peerId']), multiaddrs: ready['multiaddrs'] as string[] };
   });
