@@ -5,12 +5,18 @@ import { buildDestinations, parseDestinations } from '../../fleet/dashboard/dest
 import { ago, destinationLine, liveState, meterPercent, pageTitle } from '../../fleet/dashboard/format.js';
 import { presetOf, QUALITY_PRESETS } from '../../fleet/dashboard/presets.js';
 import { fleetRunsNow } from '../../fleet/dashboard/updates-view.js';
-import type { Device, DestinationState } from '../../fleet/dashboard/types.js';
+import type { BoxRelease, Device, DestinationState, Release, Rollout as PageRollout } from '../../fleet/dashboard/types.js';
+import type { Rollout as FleetRollout } from '../../fleet/balena/rollout-plan.js';
+import type { DeviceRelease, ReleaseInfo } from '../../fleet/balena/types.js';
 import type { DeviceView } from '../../fleet/device-view.js';
 
 // The page declares the API's JSON it reads (fleet/dashboard/types.ts, compiled for the browser without the fleet's
 // modules): this line stops the build when the fleet's device view no longer gives what the page reads.
 export const viewFitsPage: (v: DeviceView) => Device = (v) => v;
+// The same for the updates page's types (fleet/balena/).
+export const rolloutFitsPage: (r: FleetRollout) => PageRollout = (r) => r;
+export const releaseFitsPage: (r: ReleaseInfo) => Release = (r) => r;
+export const boxReleaseFitsPage: (r: DeviceRelease) => BoxRelease = (r) => r;
 
 /** The dashboard's pure parts (fleet/dashboard/), which run the same in Node. */
 const dest = (state: DestinationState['state'], over: Partial<DestinationState> = {}): DestinationState => ({ id: 'd', platform: 'youtube', url: 'rtmp://a/****abcd', state, bitrateKbps: 2500, failures: 0, lastError: null, retryInMs: null, ...over });
