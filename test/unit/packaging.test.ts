@@ -59,6 +59,15 @@ describe('docker-compose.yml (what balena runs on a box)', () => {
     assert.match(read('cli/device.ts'), /BALENA_SUPERVISOR_ADDRESS/);
   });
 
+  it('has the captive-portal Wi-Fi setup (balena\'s wifi-connect block), with what that block needs and its build context present', () => {
+    const wifi = compose.services['wifi-connect'];
+    assert.ok(wifi);
+    assert.equal(wifi['network_mode'], 'host');
+    assert.deepEqual(Object.keys(wifi.labels ?? {}).sort(), ['io.balena.features.dbus', 'io.balena.features.firmware']);
+    assert.ok(existsSync(join(ROOT, String(wifi.build?.['context']), 'Dockerfile.template')));
+    for (const service of Object.values(compose.services)) if (service.build) assert.ok(existsSync(join(ROOT, String(service.build['context']))), 'a build context is missing');
+  });
+
   it('sets only variables the box\'s schema knows, with valid values', () => {
     const env = agent?.environment ?? {};
     const loaded = loadConfig(env);
