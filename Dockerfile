@@ -25,7 +25,7 @@ FROM node:20-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
-      gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-alsa gstreamer1.0-libcamera \
+      gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-alsa gstreamer1.0-libcamera gstreamer1.0-x \
       glib-networking ca-certificates fonts-dejavu-core v4l-utils alsa-utils udev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app

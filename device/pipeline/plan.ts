@@ -142,7 +142,7 @@ function captureFormat(camera: Camera, encoder: VideoEncoder, hw: Hardware): Cam
 }
 
 /** Where each element the planner may use comes from, for a message that says what to install. */
-const PACKAGE_OF: Record<string, string> = {
+export const PACKAGE_OF: Readonly<Record<string, string>> = {
   x264enc: 'gstreamer1.0-plugins-ugly',
   v4l2h264enc: 'gstreamer1.0-plugins-good',
   v4l2src: 'gstreamer1.0-plugins-good',
@@ -159,7 +159,7 @@ const PACKAGE_OF: Record<string, string> = {
   intervideosink: 'gstreamer1.0-plugins-bad',
   interaudiosrc: 'gstreamer1.0-plugins-bad',
   interaudiosink: 'gstreamer1.0-plugins-bad',
-  textoverlay: 'gstreamer1.0-plugins-base',
+  textoverlay: 'gstreamer1.0-x',
   jpegenc: 'gstreamer1.0-plugins-good',
   appsink: 'gstreamer1.0-plugins-base',
   audiomixer: 'gstreamer1.0-plugins-base',
