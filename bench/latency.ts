@@ -91,8 +91,9 @@ interface Flips {
 interface Latencies {
   ingest: number[];
   player: number[];
+  /** Pictures recorded from the first flip on. */
   pictures: number;
-  /** Pictures first seen in the same poll as the one before: what nginx holding writes back would show. */
+  /** Of those, the ones first seen in the same poll as the one before: what nginx holding writes back would show. */
   sameRead: number;
 }
 
@@ -188,7 +189,8 @@ async function baselineSide(ingest: NginxRtmp, flashes: number): Promise<Flips> 
 
 /** The side's recording is decoded once its publisher has stopped and the file is whole. */
 async function latencies(flips: Flips): Promise<Latencies> {
-  const pictures = flips.tags.filter((t) => t.picture);
+  // The first reads catch up with what was recorded before the follower started.
+  const pictures = flips.tags.filter((t) => t.picture && t.at > (flips.at[0] ?? Infinity));
   const sameRead = pictures.filter((t, i) => t.at === pictures[i - 1]?.at).length;
   return { ingest: await atIngest(flips), player: flips.player, pictures: pictures.length, sameRead };
 }
@@ -210,7 +212,7 @@ function report(base: Latencies, box: Latencies, flashes: number): string {
     rows('at the ingest (arrival of the first white tag in the FLV nginx records)', 'ingest') +
     rows('through a player reading from the ingest (upper bound)', 'player') +
     `at-ingest below the player on ${below(base)}/${flashes} baseline flashes, ${below(box)}/${flashes} agent flashes\n` +
-    `pictures seen in the same 1 ms poll as the one before: baseline ${base.sameRead} of ${base.pictures}, agent ${box.sameRead} of ${box.pictures}\n`
+    `pictures from the first flip on seen in the same poll as the one before: baseline ${base.sameRead} of ${base.pictures}, agent ${box.sameRead} of ${box.pictures}\n`
   );
 }
 
