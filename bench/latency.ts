@@ -135,9 +135,8 @@ async function measure(ingest: NginxRtmp, stream: string, flash: (on: boolean) =
 /**
  * Each flip's time until the first white picture's tag was whole in the
  * recording. Every decoded picture up to the last followed tag must have a
- * tag of its pts; white pictures
- * of an earlier flash all arrived before the player saw black again, so
- * before the next flip.
+ * tag of its pts. The white pictures of an earlier flash all arrived before
+ * the player saw black again, so before the next flip.
  */
 async function atIngest(flips: Flips): Promise<number[]> {
   const arrival = new Map(flips.tags.filter((t) => t.picture).map((t) => [t.pts, t.at]));
@@ -187,7 +186,7 @@ async function baselineSide(ingest: NginxRtmp, flashes: number): Promise<Flips> 
   }
 }
 
-/** The side's recording is decoded once its publisher has stopped and the file is whole. */
+/** Called once the side's publisher has stopped, so its recording is whole when decoded. */
 async function latencies(flips: Flips): Promise<Latencies> {
   // The first reads catch up with what was recorded before the follower started.
   const pictures = flips.tags.filter((t) => t.picture && t.at > (flips.at[0] ?? Infinity));
