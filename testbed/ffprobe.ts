@@ -75,3 +75,19 @@ export async function leadingSilenceSeconds(input: string): Promise<number> {
   if (!start || Number(start[1]) > 0.05 || !end) return 0;
   return Number(end[1]);
 }
+
+/** One decoded picture: its presentation time in ms, as the file carries it, and its mean luma (0-255). */
+export interface FrameBrightness {
+  pts: number;
+  y: number;
+}
+
+/**
+ * Decodes every picture of an FLV (whose time base is 1 ms) in presentation
+ * order and reads each one's mean brightness from ffmpeg's showinfo, with the
+ * file's own timestamps (-copyts) and no frame dropped or repeated.
+ */
+export async function frameBrightness(input: string): Promise<FrameBrightness[]> {
+  const { stderr } = await run('ffmpeg', ['-nostdin', '-v', 'info', '-copyts', '-i', input, '-an', '-fps_mode', 'passthrough', '-vf', 'scale=8:8,format=gray,showinfo', '-f', 'null', '-'], { maxBuffer: 256 * 1024 * 1024, timeout: 120_000 });
+  return [...stderr.matchAll(/Parsed_showinfo.* pts:\s*(-?\d+) .* mean:\[(\d+)\]/g)].map((m) => ({ pts: Number(m[1]), y: Number(m[2]) }));
+}
