@@ -3,10 +3,9 @@ import type { DeviceConfig } from '../common/config/schema.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { DeviceAgent } from '../device/agent.js';
 import { loadApplied, type AppliedConfig } from '../device/fleet/applied-config.js';
-import { FleetClient } from '../device/fleet/fleet-client.js';
+import type { FleetClient } from '../device/fleet/fleet-client.js';
 import { detectHardware } from '../device/hardware/detect.js';
 import { hostPaths } from '../device/hardware/paths.js';
-import { SystemHealthProbe } from '../device/health/system-probe.js';
 import { prewarmHosts } from '../device/pipeline/host-process.js';
 import { listenForTestControls } from '../device/test-control.js';
 import { heartbeatPath, startHeartbeat } from '../device/heartbeat.js';
@@ -59,6 +58,10 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
   panel?.start();
   listenForTestControls(agent, log);
   if (config.fleetUrl) {
+    // Loaded only now, after the agent has started: MQTT.js alone takes longer
+    // to load than the core pipeline takes to start, so it stays off the path
+    // from power-on to the first frame at the ingest.
+    const [{ FleetClient }, { SystemHealthProbe }] = await Promise.all([import('../device/fleet/fleet-client.js'), import('../device/health/system-probe.js')]);
     // recordDir is read at each sample: the fleet may change it.
     const probe = new SystemHealthProbe({ paths, log: log.child('health'), dirs: { dataDir: config.dataDir, get recordDir() { return agent.runningConfig.recordDir; } } });
     fleet = new FleetClient({

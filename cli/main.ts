@@ -19,10 +19,24 @@ const USAGE = `roomcast: livestream capture box
                           configuration table (Markdown)
 `;
 
+/**
+ * A box that goes live at start forks its core pipeline host before the
+ * agent's modules load, so the host's own start-up (Node.js and GStreamer, the
+ * longest step before the first frame) overlaps the agent's. The relays' hosts
+ * follow once the agent has read its config (startDevice): forked now, they
+ * would only slow this one down on a small board. A guess from the variable
+ * alone: the agent checks the whole config and reports an invalid value.
+ */
+async function prewarmCoreHost(env: NodeJS.ProcessEnv): Promise<void> {
+  if (!/^\s*(1|true|yes|on)\s*$/i.test(env['ROOMCAST_AUTOSTART'] ?? '')) return;
+  (await import('../device/pipeline/host-process.js')).prewarmHosts(1);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'device':
+      await prewarmCoreHost(process.env);
       await (await import('./device.js')).runDevice(process.env);
       return;
     case 'probe':

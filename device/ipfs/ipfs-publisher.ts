@@ -12,7 +12,6 @@ import { renderIpfsSegmenter } from '../pipeline/render.js';
 import type { DestinationState, IpfsState } from '../state.js';
 import { loadLedger, saveLedger } from './pin-ledger.js';
 import { planRetention, replaceWithVod, type PinEntry } from './retention.js';
-import { vodDirectoryBlock } from './vod-directory.js';
 
 
 export interface IpfsPublisherDeps {
@@ -235,6 +234,8 @@ export class IpfsPublisher {
         const node = await this.deps.node();
         const playlist = new TextEncoder().encode(renderVodPlaylist(talk.segments.map((s) => ({ uri: vodSegmentName(s.sequence), durationSeconds: s.durationSeconds, discontinuity: s.discontinuity }))));
         const playlistCid = await node.addBytes(playlist);
+        // multiformats and friends are loaded when a talk ends, not on every box's start.
+        const { vodDirectoryBlock } = await import('./vod-directory.js');
         const dir = await vodDirectoryBlock([{ name: VOD_PLAYLIST_NAME, cid: playlistCid, bytes: playlist.byteLength }, ...talk.segments.map((s) => ({ name: vodSegmentName(s.sequence), cid: s.cid, bytes: s.bytes }))]);
         await node.putBlock(dir.cid, dir.block);
         vodCid = dir.cid;

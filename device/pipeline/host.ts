@@ -36,6 +36,7 @@ let stopping = false;
 let finish: ((flushed: boolean) => void) | null = null;
 
 let fanoutPort = 0;
+let fanoutAnnounced = false;
 /** The source pipelines feeding the core, and the slate's one-frame pipeline. */
 let runners: SourceRunner[] = [];
 let slatePipeline: Pipeline | null = null;
@@ -91,9 +92,8 @@ function onBus(msg: BusMessage): void {
       if (pipeline && msg._src_element_name.startsWith('pipeline') && msg['new-state'] === 'GST_STATE_PLAYING') {
         playing = true;
         send({ type: 'playing' });
+        if (!fanoutAnnounced) announceFanout();
         startSources();
-        const fanout = rendered?.names.fanout ? pipeline.findChild(rendered.names.fanout) : undefined;
-        if (fanout) send({ type: 'fanout', port: readNumber(fanout['current-port']) });
       }
       break;
     case 'element': {
@@ -159,6 +159,15 @@ function drawSlate(slate: string | null): void {
   }
 }
 
+/** Tells the agent the port relays read the stream from, once it is bound. */
+function announceFanout(): void {
+  const fanout = pipeline && rendered?.names.fanout ? pipeline.findChild(rendered.names.fanout) : undefined;
+  const port = fanout ? readNumber(fanout['current-port']) : 0;
+  if (port <= 0) return;
+  fanoutAnnounced = true;
+  send({ type: 'fanout', port });
+}
+
 function start(p: RenderedPipeline, statsIntervalMs: number, port: number, sources: SourcePipeline[], slate: string | null): void {
   rendered = p;
   fanoutPort = port;
@@ -177,6 +186,10 @@ function start(p: RenderedPipeline, statsIntervalMs: number, port: number, sourc
   }
   pipeline.pollBus(onBus);
   pipeline.play();
+  // The fanout's server socket is bound on the way to PLAYING (at READY), so
+  // the relays can connect while the core is still getting there: their RTMP
+  // handshakes overlap the core's start instead of following it.
+  announceFanout();
   statsTimer = setInterval(() => {
     collectStats().then(
       (stats) => send({ type: 'stats', at: Date.now(), stats }),
