@@ -28,8 +28,13 @@ const USAGE = `roomcast: livestream capture box
  * alone: the agent checks the whole config and reports an invalid value.
  */
 async function prewarmCoreHost(env: NodeJS.ProcessEnv): Promise<void> {
-  if (!/^\s*(1|true|yes|on)\s*$/i.test(env['ROOMCAST_AUTOSTART'] ?? '')) return;
-  (await import('../device/pipeline/host-process.js')).prewarmHosts(1);
+  const [{ boolean }, { prewarmHosts }] = await Promise.all([import('../common/config/boolean.js'), import('../device/pipeline/host-process.js')]);
+  try {
+    if (!boolean(env['ROOMCAST_AUTOSTART'] ?? '')) return;
+  } catch {
+    return;
+  }
+  prewarmHosts(1);
 }
 
 async function main(argv: string[]): Promise<void> {

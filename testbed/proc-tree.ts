@@ -58,3 +58,18 @@ export async function sampleTree(root: number): Promise<TreeSample> {
   const pssBytes = (await Promise.all(pids.map(pss))).reduce((a, b) => a + b, 0);
   return { pids, cpuSeconds: sum('cpu'), rssBytes: sum('rss'), pssBytes, threads: sum('threads') };
 }
+
+/** Processes (of this user) whose environment holds `name=value`: those a test started, found after their parent is gone. */
+export async function pidsWithEnv(name: string, value: string): Promise<number[]> {
+  const entry = `${name}=${value}`;
+  const found: number[] = [];
+  for (const d of await readdir('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if ((await readFile(`/proc/${d}/environ`, 'utf8')).split('\0').includes(entry)) found.push(Number(d));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}

@@ -1,3 +1,4 @@
+import { boolean } from './boolean.js';
 import { assignIds, parseDestination, type Destination } from '../destination.js';
 
 /**
@@ -40,12 +41,7 @@ export function integer(min: number, max: number) {
   };
 }
 
-export function boolean(raw: string): boolean {
-  const v = raw.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-  if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
-  throw new Error(`"${raw}" is not true or false`);
-}
+export { boolean };
 
 export type VideoSourceChoice =
   | { kind: 'auto' }

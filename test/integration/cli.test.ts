@@ -5,13 +5,14 @@ import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI } from '../helpers/agent-process.js';
 import { useTempDir } from '../helpers/fixture.js';
-import { boxEnv } from '../helpers/env.js';
+import { boxEnv, sleep } from '../helpers/env.js';
+import { pidsWithEnv } from '../../testbed/proc-tree.js';
 
 const run = promisify(execFile);
 
 async function roomcast(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 30_000, killSignal: 'SIGKILL' });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -30,6 +31,16 @@ describe('the roomcast command', () => {
       ROOMCAST_ENCODER: 'nvenc',
     }));
     assert.equal(r.code, 2);
+    // boxEnv sets ROOMCAST_AUTOSTART=true, so a core host was forked before the config was read (cli/main.ts):
+    // it must end with the agent (its environment names this test's data dir).
+    const deadline = Date.now() + 5000;
+    let left = await pidsWithEnv('ROOMCAST_DATA_DIR', tmp.dir);
+    while (left.length > 0 && Date.now() < deadline) {
+      await sleep(100);
+      left = await pidsWithEnv('ROOMCAST_DATA_DIR', tmp.dir);
+    }
+    for (const pid of left) process.kill(pid, 'SIGKILL');
+    assert.deepEqual(left, [], 'a pipeline host outlived the refused agent');
     for (const v of ['ROOMCAST_VIDEO_SIZE', 'ROOMCAST_FRAMERATE', 'ROOMCAST_DESTINATIONS', 'ROOMCAST_ENCODER']) assert.match(r.stderr, new RegExp(v));
     assert.doesNotMatch(r.stdout + r.stderr, /starting pipeline/);
     assert.ok(!(r.stdout + r.stderr).includes('secretkeyXYZ9'));
