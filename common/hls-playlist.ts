@@ -53,9 +53,17 @@ export function renderVodPlaylist(segments: readonly PlaylistSegment[]): string 
   return ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-PLAYLIST-TYPE:VOD', `#EXT-X-TARGETDURATION:${targetDuration(segments)}`, '#EXT-X-MEDIA-SEQUENCE:0', ...lines(segments, true), '#EXT-X-ENDLIST', ''].join('\n');
 }
 
-/** A segment's file name inside the VOD directory: zero-padded so a directory listing is in order. */
+/**
+ * Segments per folder of a VOD directory. A folder is one dag-pb block of
+ * about 55 bytes per segment (55 KB here), far under the 1 MiB that bitswap
+ * peers are expected to transfer, however long the stream runs; one folder
+ * for all of a 12-hour day would be 1.2 MB.
+ */
+export const VOD_FOLDER_SEGMENTS = 1000;
+
+/** A segment's path inside the VOD directory, folder/file; zero-padded so listings are in order. */
 export function vodSegmentName(sequence: number): string {
-  return `${String(sequence).padStart(6, '0')}.ts`;
+  return `${String(Math.floor(sequence / VOD_FOLDER_SEGMENTS)).padStart(3, '0')}/${String(sequence).padStart(6, '0')}.ts`;
 }
 
 export const VOD_PLAYLIST_NAME = 'index.m3u8';

@@ -235,10 +235,11 @@ export class IpfsPublisher {
         const playlist = new TextEncoder().encode(renderVodPlaylist(talk.segments.map((s) => ({ uri: vodSegmentName(s.sequence), durationSeconds: s.durationSeconds, discontinuity: s.discontinuity }))));
         const playlistCid = await node.addBytes(playlist);
         // multiformats and friends are loaded when a talk ends, not on every box's start.
-        const { vodDirectoryBlock } = await import('./vod-directory.js');
-        const dir = await vodDirectoryBlock([{ name: VOD_PLAYLIST_NAME, cid: playlistCid, bytes: playlist.byteLength }, ...talk.segments.map((s) => ({ name: vodSegmentName(s.sequence), cid: s.cid, bytes: s.bytes }))]);
-        await node.putBlock(dir.cid, dir.block);
-        vodCid = dir.cid;
+        const { vodDirectoryBlocks } = await import('./vod-directory.js');
+        const { top, folders } = await vodDirectoryBlocks([{ name: VOD_PLAYLIST_NAME, cid: playlistCid, bytes: playlist.byteLength }, ...talk.segments.map((s) => ({ name: vodSegmentName(s.sequence), cid: s.cid, bytes: s.bytes }))]);
+        // Folders first: the top directory is only there once all it links to is.
+        for (const b of [...folders, top]) await node.putBlock(b.cid, b.block);
+        vodCid = top.cid;
         if (talk.trimmed) {
           // Its oldest segments are gone from the box: pinning would fetch them back. The fleet keeps the whole talk.
           this.log.warn('ipfs: the talk outgrew ROOMCAST_IPFS_KEEP; its VOD is not pinned on the box', { vodCid });

@@ -15,7 +15,7 @@ async function loadHlsJs(): Promise<Buffer> {
 }
 
 const CID = /^(Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{50,100})$/;
-/** A file inside a VOD directory: index.m3u8 or a segment. */
+/** A name inside a VOD directory: index.m3u8, a folder of segments, or a segment in it. */
 const VOD_FILE = /^[A-Za-z0-9_.-]{1,64}$/;
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer, cache = 'no-cache'): void {
@@ -29,7 +29,7 @@ function contentType(path: string | null): string {
 
 /**
  * /live/<deviceId>/index.m3u8 (the live playlist), /live/<deviceId>/status
- * (what the watch page shows), /live/<deviceId>/ipfs/<cid>[/<file>] (the
+ * (what the watch page shows), /live/<deviceId>/ipfs/<cid>[/<folder>][/<file>] (the
  * fleet's own gateway, for that box's CIDs only; a VOD is a directory),
  * /live/<deviceId>/segments/<cid>.ts (the same, named as players want a
  * segment), and /watch/<deviceId> with its two scripts. Public, read-only,
@@ -61,8 +61,9 @@ export async function liveHandler(live: LiveStreams, log: Logger): Promise<Fallb
       send(res, 200, 'application/json; charset=utf-8', JSON.stringify(await live.status(id)));
       return true;
     }
-    if (what === 'ipfs' && cid !== undefined && CID.test(cid) && rest.length === 0 && (file === undefined || VOD_FILE.test(file))) {
-      await serveContent(live, id, cid, file ?? null, req, res, log);
+    const path = [file, ...rest].filter((p) => p !== undefined);
+    if (what === 'ipfs' && cid !== undefined && CID.test(cid) && path.length <= 2 && path.every((p) => VOD_FILE.test(p) && p !== '..' && p !== '.')) {
+      await serveContent(live, id, cid, path.length > 0 ? path.join('/') : null, req, res, log);
       return true;
     }
     const segment = what === 'segments' && parts.length === 4 ? /^(.+)\.ts$/.exec(cid ?? '')?.[1] : undefined;

@@ -123,6 +123,8 @@ describe('ipfs: live HLS over IPFS, from a box to the watch page', () => {
     assert.match(vod, /#EXT-X-PLAYLIST-TYPE:VOD/);
     assert.match(vod, /#EXT-X-ENDLIST\n$/);
     assert.equal([...vod.matchAll(/#EXTINF:/g)].length, segments);
+    // Segments sit in folders of the VOD directory (a long day would not fit one block): players follow the path.
+    assert.match(vod, /\n000\/000000\.ts\n/);
     // The live playlist ends too, so players stop at its end.
     assert.match(await (await fetch(`${fleet.url}/live/${BOX}/index.m3u8`)).text(), /#EXT-X-ENDLIST\n$/);
     assert.deepEqual(await ffprobeStreams(`${fleet.url}/live/${BOX}/${status.playlist}`), ['aac', 'h264']);

@@ -49,7 +49,11 @@ describe('the live window', () => {
 describe('the VOD playlist', () => {
   it('lists every segment by its name in the directory and ends with EXT-X-ENDLIST', () => {
     const text = renderVodPlaylist([0, 1, 2].map((n) => ({ uri: vodSegmentName(n), durationSeconds: n === 0 ? 1.666 : 2, discontinuity: n === 0 })));
-    assert.equal(text, '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:1.666,\n000000.ts\n#EXTINF:2.000,\n000001.ts\n#EXTINF:2.000,\n000002.ts\n#EXT-X-ENDLIST\n');
+    assert.equal(text, '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:1.666,\n000/000000.ts\n#EXTINF:2.000,\n000/000001.ts\n#EXTINF:2.000,\n000/000002.ts\n#EXT-X-ENDLIST\n');
+  });
+
+  it('puts a thousand segments in each folder', () => {
+    assert.deepEqual([999, 1000, 21_599].map(vodSegmentName), ['000/000999.ts', '001/001000.ts', '021/021599.ts']);
   });
 
   it('the target duration covers the longest segment, rounded', () => {
