@@ -247,8 +247,14 @@ function shutdown(code: number): void {
   // Setting NULL also ends the bus poll: it holds a libuv worker in a blocking
   // pop, and a process exiting with the pipeline still PLAYING hangs on it.
   pipeline?.stop();
-  // Exit explicitly once the IPC channel has delivered what was sent.
-  setImmediate(() => process.exit(code));
+  // Exit explicitly once the IPC channel has delivered what was sent. Without
+  // an agent, end without process.exit: it joins libuv's worker threads, and
+  // gstreamer-superficial can leave one blocked in a bus poll for good (a poll
+  // queued as its pipeline went to NULL waits on a bus that will never post
+  // again); process.exit also ends the kill switch's thread first, so such a
+  // host lived on, orphaned (seen in the fleet test: SIGSTOP, then SIGKILL of
+  // the agent). With an agent, the agent kills the group after its deadline.
+  setImmediate(() => (process.connected ? process.exit(code) : process.kill(process.pid, 'SIGKILL')));
 }
 
 process.on('message', (msg: ToHost) => {
@@ -279,5 +285,7 @@ process.on('message', (msg: ToHost) => {
 });
 // The agent went away (crash, SIGKILL): finish cleanly rather than stream on unsupervised.
 process.on('disconnect', () => stop(3000));
+// It may have gone while this host was still starting, before the listener above.
+if (!process.connected) stop(0);
 process.on('SIGTERM', () => stop(3000));
 process.on('SIGINT', () => stop(3000));
