@@ -44,7 +44,7 @@ export type FromHost =
   /** A source feed failed (the slate is on for video; silence for audio) or delivers again. */
   | { type: 'source'; feed: SourceFeed; ok: boolean; reason: string | null }
   | { type: 'warning'; element: string; message: string }
-  /** The pipeline failed; the host exits after sending this. */
+  /** The pipeline failed; the host exits after sending this (its agent kills it if it does not, host-process.ts). */
   | { type: 'error'; element: string; message: string }
   /** The answer to a snapshot request, with the same id. */
   | ({ type: 'snapshot'; id: number } & SnapshotOutcome)

@@ -4,6 +4,8 @@ import type { FromHost, ToHost } from './host-messages.js';
 import type { RenderedPipeline } from './render.js';
 
 const HOST_SCRIPT = fileURLToPath(new URL('./host.js', import.meta.url));
+/** How long a host that reported an error has to exit before its group is killed. */
+const EXIT_AFTER_ERROR_MS = 3000;
 
 function forkHost(): ChildProcess {
   // Each GStreamer bus poll holds a libuv worker thread, and a core host polls
@@ -95,7 +97,18 @@ export class HostProcess {
         resolve();
       });
     });
-    child.on('message', (msg: FromHost) => this.handlers.onMessage(msg));
+    child.on('message', (msg: FromHost) => {
+      // A host that reports an error is on its way out. One stuck on the way
+      // (a native call, or process.exit joining a worker left in a bus poll)
+      // would hold its pipeline's restart back for good: end it.
+      if (msg.type === 'error') this.killUnlessGoneIn(EXIT_AFTER_ERROR_MS);
+      this.handlers.onMessage(msg);
+    });
+  }
+
+  private killUnlessGoneIn(ms: number): void {
+    const timer = setTimeout(() => this.kill(), ms);
+    void this.exited.then(() => clearTimeout(timer));
   }
 
   start(pipeline: RenderedPipeline, opts: Omit<Extract<ToHost, { type: 'start' }>, 'type' | 'pipeline'>): void {
