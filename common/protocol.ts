@@ -144,12 +144,14 @@ export interface Health {
 }
 
 /**
- * The box's IPFS node, as the fleet's node dials it: no discovery of any kind
- * runs, so these addresses are the only way in (docs/ipfs.md).
+ * An IPFS node as the other side dials it: the box's (the fleet dials it
+ * there) or the fleet's (the boxes dial it there, when it listens). No
+ * discovery of any kind runs, so these addresses are the only way in
+ * (docs/ipfs.md).
  */
 export interface IpfsNodeInfo {
   peerId: string;
-  /** TCP multiaddrs without the /p2p/ part. */
+  /** TCP multiaddrs without the /p2p/ part; none for a node that does not listen. */
   multiaddrs: string[];
 }
 
@@ -186,6 +188,7 @@ export interface Payloads {
   commandRequest: CommandRequest;
   commandResponse: CommandResponse;
   ipfsNode: IpfsNodeInfo;
+  ipfsFleetNode: IpfsNodeInfo;
   ipfsSegment: IpfsSegment;
   ipfsEnded: IpfsEnded;
 }
@@ -216,6 +219,8 @@ export const TOPICS: { readonly [K in TopicKind]: TopicSpec } = {
   commandResponse: { suffix: 'command/response', publisher: 'box', retain: false, qos: 1, subscribeQos: 1 },
   // Retained: a fleet service that starts later can still reach the box's node and find its last talk.
   ipfsNode: { suffix: 'ipfs/node', publisher: 'box', retain: true, qos: 1, subscribeQos: 1 },
+  // The fleet's node, for a box to dial (a box behind NAT cannot be dialled). Sent to each box that announces its node.
+  ipfsFleetNode: { suffix: 'ipfs/fleet', publisher: 'fleet', retain: true, qos: 1, subscribeQos: 1 },
   // Not retained: a segment is news for the live playlist only (the VOD lists them all).
   ipfsSegment: { suffix: 'ipfs/segment', publisher: 'box', retain: false, qos: 1, subscribeQos: 1 },
   ipfsEnded: { suffix: 'ipfs/ended', publisher: 'box', retain: true, qos: 1, subscribeQos: 1 },
@@ -805,6 +810,8 @@ function json<T>(check: Check<T>, at: string): (text: string) => T {
   return (t) => check(parseJson(t), at);
 }
 
+const ipfsNodeInfo = shape<IpfsNodeInfo>({ peerId, multiaddrs: listOf(multiaddr, 16) });
+
 const READERS: { readonly [K in TopicKind]: (text: string) => Payloads[K] } = {
   status: (t) => oneOf(STATUSES)(t, 'status'),
   reported: json(reported, 'reported'),
@@ -812,7 +819,8 @@ const READERS: { readonly [K in TopicKind]: (text: string) => Payloads[K] } = {
   desired: json(shape<DesiredConfig>({ version, config: variables }), 'desired'),
   commandRequest: json(commandRequest, 'request'),
   commandResponse: json(commandResponse, 'response'),
-  ipfsNode: json(shape<IpfsNodeInfo>({ peerId, multiaddrs: listOf(multiaddr, 16) }), 'node'),
+  ipfsNode: json(ipfsNodeInfo, 'node'),
+  ipfsFleetNode: json(ipfsNodeInfo, 'fleet node'),
   ipfsSegment: json(
     shape<IpfsSegment>({ stream: streamId, sequence: whole(0), cid, durationSeconds: real(0.001, 60), bytes: whole(1), discontinuity: flag, at: isoTime }),
     'segment',

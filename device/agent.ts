@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { DeviceConfig } from '../common/config/schema.js';
 import { destinationSecrets, type Destination } from '../common/destination.js';
-import type { IpfsAnnouncement } from '../common/protocol.js';
+import type { IpfsAnnouncement, IpfsNodeInfo } from '../common/protocol.js';
 import type { Logger } from '../common/log.js';
 import { registerSecret } from '../common/secret.js';
 import type { Hardware } from './hardware/types.js';
@@ -58,6 +58,8 @@ export class DeviceAgent {
   private relays: DestinationRunner[] = [];
   /** The box's IPFS node while an ipfs destination is configured. */
   private ipfs: BoxIpfs | null = null;
+  /** Where the fleet's IPFS node listens, as the fleet last said; the box's node dials it. */
+  private fleetIpfs: IpfsNodeInfo | null = null;
   private janitor: RecordingJanitor | null = null;
   private diskTimer: NodeJS.Timeout | null = null;
   private diskCheckRunning = false;
@@ -139,6 +141,7 @@ export class DeviceAgent {
       this.deps.onIpfs?.({ kind: 'ipfsNode', value: info });
       this.emit();
     });
+    this.ipfs.fleetNode(this.fleetIpfs);
     const ipfs = this.ipfs;
     return new IpfsPublisher({
       destination,
@@ -166,6 +169,12 @@ export class DeviceAgent {
    * a changed destination restarts its relay alone; the recording and the
    * other destinations go on.
    */
+  /** The fleet says where its IPFS node listens (null: it no longer does). */
+  ipfsFleetNode(info: IpfsNodeInfo | null): void {
+    this.fleetIpfs = info;
+    this.ipfs?.fleetNode(info);
+  }
+
   async reconfigure(next: DeviceConfig): Promise<ReconfigurePlan> {
     const plan = planReconfigure(this.config, next);
     if (plan.changed.length === 0) return plan;

@@ -1,5 +1,5 @@
 import { parseVariables, type ConfigError, type Env } from '../common/config/load.js';
-import { boolean, directory, integer, optionalDirectory, optionalSecret, optionalUrl, tcpMultiaddr, type VariableSpec } from '../common/config/schema.js';
+import { boolean, directory, integer, optionalDirectory, optionalSecret, multiaddrList, optionalUrl, tcpMultiaddr, type VariableSpec } from '../common/config/schema.js';
 
 /**
  * The fleet service's own variables (`roomcast fleet`), in the same form as
@@ -162,8 +162,15 @@ export const FLEET_SCHEMA = {
     env: 'ROOMCAST_FLEET_IPFS_LISTEN',
     default: undefined,
     values: 'TCP multiaddr',
-    doc: 'Where the fleet\'s IPFS node listens. Unset: it does not listen, it only dials the boxes at the addresses they announce.',
+    doc: 'Where the fleet\'s IPFS node listens, e.g. /ip4/0.0.0.0/tcp/4001. Set: every box with the ipfs destination is told to dial it (so a box behind NAT still delivers its segments) and only those boxes may connect. Unset: it does not listen, it only dials the boxes at the addresses they announce.',
     parse: (raw: string): string | null => (raw.trim() === '' ? null : tcpMultiaddr(raw)),
+  }),
+  ipfsAnnounce: variable({
+    env: 'ROOMCAST_FLEET_IPFS_ANNOUNCE',
+    default: '',
+    values: 'TCP multiaddrs (or /dns4/name/tcp/port), separated by spaces',
+    doc: 'With ROOMCAST_FLEET_IPFS_LISTEN: the addresses boxes dial the fleet\'s node at, e.g. /dns4/fleet.example.org/tcp/4001 for a fleet in the cloud. Unset: the addresses it listens on (a wildcard expanded to each interface).',
+    parse: multiaddrList,
   }),
   ipfsGateway: variable({
     env: 'ROOMCAST_FLEET_IPFS_GATEWAY',

@@ -12,6 +12,7 @@ import {
   type CommandResponse,
   type DeviceId,
   type IpfsAnnouncement,
+  type IpfsNodeInfo,
   type Outgoing,
 } from '../common/protocol.js';
 import type { FleetStore } from './store/types.js';
@@ -170,6 +171,7 @@ export class FleetLink {
       }
       case 'desired':
       case 'commandRequest':
+      case 'ipfsFleetNode':
         // Our own publications, seen through roomcast/#-wide subscriptions of other tools: not ours to store.
         return;
     }
@@ -218,9 +220,17 @@ export class FleetLink {
     if (newest && newest.version > version) await this.publish(outgoing(deviceId, 'desired', newest));
   }
 
+  /**
+   * Tells a box where the fleet's IPFS node listens, so the box dials it
+   * (retained); null clears what an earlier configuration said.
+   */
+  async publishIpfsFleetNode(deviceId: DeviceId, info: IpfsNodeInfo | null): Promise<void> {
+    await this.publish(info ? outgoing(deviceId, 'ipfsFleetNode', info) : { topic: topicOf(deviceId, 'ipfsFleetNode'), payload: '', qos: 1, retain: true });
+  }
+
   /** Removes a box's retained messages (its desired config holds stream keys). */
   async clearRetained(deviceId: DeviceId): Promise<void> {
-    for (const kind of ['desired', 'status', 'reported', 'ipfsNode', 'ipfsEnded'] as const) await this.publish({ topic: topicOf(deviceId, kind), payload: '', qos: 1, retain: true });
+    for (const kind of ['desired', 'status', 'reported', 'ipfsNode', 'ipfsFleetNode', 'ipfsEnded'] as const) await this.publish({ topic: topicOf(deviceId, kind), payload: '', qos: 1, retain: true });
   }
 
   async command(deviceId: DeviceId, name: CommandName, args: Record<string, number> | undefined, timeoutMs: number): Promise<CommandOutcome> {

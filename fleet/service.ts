@@ -20,6 +20,7 @@ import { HttpServer } from './http/server.js';
 import { liveHandler } from './live/live-http.js';
 import { LiveStreams } from './live/live-streams.js';
 import type { HeliaNode } from '../common/ipfs/helia-node.js';
+import type { IpfsNodeInfo } from '../common/protocol.js';
 import { join } from 'node:path';
 import { loadDashboard, serveDashboard } from './http/dashboard-files.js';
 
@@ -86,8 +87,12 @@ export class FleetService {
       shared: config.mqttUrl !== null,
       onStored: (id) => events.changed(id),
       onIpfs: (id, a) => {
-        if (a.kind === 'ipfsNode') live.onNode(id, a.value);
-        else if (a.kind === 'ipfsSegment') live.onSegment(id, a.value);
+        if (a.kind === 'ipfsNode') {
+          live.onNode(id, a.value);
+          // Sent again each time: the box announces its node on every connect, and an embedded broker forgets retained messages.
+          // Cleared when the fleet's node does not listen, so no box dials an address an earlier configuration gave it.
+          link.publishIpfsFleetNode(id, this.ipfsFleetNode(config)).catch((err: unknown) => logger.warn('the fleet\'s IPFS node could not be sent to a box', { deviceId: id, error: err instanceof Error ? err.message : String(err) }));
+        } else if (a.kind === 'ipfsSegment') live.onSegment(id, a.value);
         else live.onEnded(id, a.value);
       },
     });
@@ -137,8 +142,14 @@ export class FleetService {
   private async startLive(config: FleetConfig, store: FleetStore, logger: Logger): Promise<LiveStreams> {
     if (config.ipfs) {
       const { HeliaNode } = await import('../common/ipfs/helia-node.js');
-      this.ipfsNode = await HeliaNode.create({ dir: join(config.dataDir, 'ipfs'), listen: config.ipfsListen ? [config.ipfsListen] : [], name: 'roomcast-fleet' });
-      logger.info('IPFS node ready', { peerId: this.ipfsNode.peerId, listen: this.ipfsNode.addresses(), gateway: config.ipfsGateway ?? 'own' });
+      this.ipfsNode = await HeliaNode.create({
+        dir: join(config.dataDir, 'ipfs'),
+        listen: config.ipfsListen ? [config.ipfsListen] : [],
+        name: 'roomcast-fleet',
+        // Only boxes' nodes, as they announced them over MQTT (the ACL lets a box announce only its own).
+        acceptFrom: (peerId) => this.live?.knowsPeer(peerId) ?? false,
+      });
+      logger.info('IPFS node ready', { peerId: this.ipfsNode.peerId, listen: this.ipfsNode.addresses(), announce: this.ipfsFleetNode(config)?.multiaddrs ?? [], gateway: config.ipfsGateway ?? 'own' });
     }
     this.live = new LiveStreams({
       node: this.ipfsNode,
@@ -148,6 +159,13 @@ export class FleetService {
       reportedVod: async (id) => (await store.getDevice(id))?.reported?.state.ipfs?.vodCid ?? null,
     });
     return this.live;
+  }
+
+  /** Where boxes dial the fleet's IPFS node; null when it does not listen. */
+  private ipfsFleetNode(config: FleetConfig): IpfsNodeInfo | null {
+    const node = this.ipfsNode;
+    if (!node || !config.ipfsListen) return null;
+    return { peerId: node.peerId, multiaddrs: config.ipfsAnnounce.length > 0 ? config.ipfsAnnounce : node.addresses() };
   }
 
   get operations(): FleetOperations {

@@ -187,8 +187,20 @@ export function tcpMultiaddr(raw: string): string {
   return v;
 }
 
-function multiaddrList(raw: string): string[] {
-  return raw.split(/\s+/).filter((w) => w.length > 0).map(tcpMultiaddr);
+/** A TCP multiaddr to dial: an address as for tcpMultiaddr, or a DNS name (/dns4/fleet.example.org/tcp/4001). */
+function dialMultiaddr(raw: string): string {
+  const v = raw.trim();
+  if (/^\/(dns4|dns6|dns)\/[A-Za-z0-9.-]{1,253}\/tcp\/\d{1,5}$/.test(v) && Number(v.split('/').pop()) <= 65535) return v;
+  try {
+    return tcpMultiaddr(v);
+  } catch {
+    throw new Error(`"${raw}" is not a TCP multiaddr like /ip4/192.0.2.7/tcp/4001 or /dns4/fleet.example.org/tcp/4001`);
+  }
+}
+
+/** Addresses others dial, separated by spaces. */
+export function multiaddrList(raw: string): string[] {
+  return raw.split(/\s+/).filter((w) => w.length > 0).map(dialMultiaddr);
 }
 
 /** A size like 500MiB or 2GiB, in bytes. */
@@ -383,16 +395,16 @@ export const SCHEMA = {
   ipfsListen: field({
     env: 'ROOMCAST_IPFS_LISTEN',
     default: '/ip4/0.0.0.0/tcp/4001',
-    values: 'TCP multiaddr',
-    doc: 'With the ipfs destination: where the box\'s embedded IPFS node (Helia) listens for the fleet\'s node, e.g. /ip4/0.0.0.0/tcp/4001. No discovery, DHT, relay or bootstrap: it is dialled only by those it tells its address.',
+    values: 'TCP multiaddr, or none',
+    doc: 'With the ipfs destination: where the box\'s embedded IPFS node (Helia) listens for the fleet\'s node, e.g. /ip4/0.0.0.0/tcp/4001. No discovery, DHT, relay or bootstrap: it is dialled only by those it tells its address. none: it does not listen, and the fleet gets segments only over the connection the box opens to the fleet\'s node (ROOMCAST_FLEET_IPFS_LISTEN on the fleet).',
     restarts: 'destinations',
-    parse: tcpMultiaddr,
+    parse: (raw: string): string | null => (raw.trim() === 'none' ? null : tcpMultiaddr(raw)),
   }),
   ipfsAnnounce: field({
     env: 'ROOMCAST_IPFS_ANNOUNCE',
     default: '',
-    values: 'TCP multiaddrs, separated by spaces',
-    doc: 'The addresses the box gives the fleet to fetch its segments from (e.g. behind NAT, a forwarded port). Unset: the addresses it listens on.',
+    values: 'TCP multiaddrs (or /dns4/name/tcp/port), separated by spaces',
+    doc: 'The addresses the box gives the fleet to fetch its segments from (e.g. behind NAT, a forwarded port). Unset: the addresses it listens on. Not needed when the fleet\'s node listens: the box dials it.',
     restarts: 'destinations',
     parse: multiaddrList,
   }),

@@ -37,6 +37,8 @@ export interface HeliaNodeOptions {
   /** TCP multiaddrs to listen on; none for a node that only dials. */
   listen: string[];
   name: string;
+  /** Which peers may connect to it (checked once Noise has proven who they are); unset: any. */
+  acceptFrom?: (peerId: string) => boolean;
 }
 
 interface HeliaClassModule {
@@ -81,7 +83,10 @@ export class HeliaNode implements IpfsNode {
           connectionEncrypters: [noise()],
           streamMuxers: [yamux()],
           services: { identify: identify() },
-          connectionGater: { denyDialMultiaddr: (ma) => !dialable(ma) },
+          connectionGater: {
+            denyDialMultiaddr: (ma) => !dialable(ma),
+            denyInboundEncryptedConnection: (peer) => (opts.acceptFrom ? !opts.acceptFrom(peer.toString()) : false),
+          },
         });
         Object.defineProperty(h, 'libp2p', { value: libp2p, configurable: true, enumerable: true });
       },
@@ -150,8 +155,13 @@ export class HeliaNode implements IpfsNode {
    */
   async connect(peerId: string, addresses: readonly string[], signal: AbortSignal): Promise<void> {
     for (const a of addresses) this.dialable.add(a);
-    if (this.libp2p.getConnections().some((c) => c.remotePeer.toString() === peerId)) return;
+    if (await this.isConnected(peerId)) return;
     await this.libp2p.dial(addresses.map((a) => multiaddr(`${a}/p2p/${peerId}`)), { signal });
+  }
+
+  /** Whether a connection to the peer is open, whichever side dialled. */
+  isConnected(peerId: string): Promise<boolean> {
+    return Promise.resolve(this.libp2p.getConnections().some((c) => c.remotePeer.toString() === peerId));
   }
 
   /** The bytes of a file (or a file inside a directory, by path), fetched over bitswap when missing. */

@@ -16,6 +16,9 @@ export interface IpfsNode {
   /** Recursive pins; pinning a pinned CID or unpinning an unpinned one does nothing. */
   pin(cid: string): Promise<void>;
   unpin(cid: string): Promise<void>;
+  /** Dials a peer at these addresses unless a connection to it is open; resolves once connected. */
+  connect(peerId: string, addresses: readonly string[], signal: AbortSignal): Promise<void>;
+  isConnected(peerId: string): Promise<boolean>;
   /** Deletes every block no pin holds. */
   gc(): Promise<void>;
   stop(): Promise<void>;

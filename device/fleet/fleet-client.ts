@@ -46,6 +46,8 @@ export interface BoxControl {
   identify(seconds: number): void;
   /** A JPEG of what the box sends, at most `maxBytes`; rejects with the reason there is none. */
   snapshot(maxBytes: number): Promise<Snapshot>;
+  /** Where the fleet's IPFS node listens (null: it no longer says), for the box's node to dial. */
+  ipfsFleetNode(info: IpfsNodeInfo | null): void;
 }
 
 export interface FleetClientDeps {
@@ -223,6 +225,14 @@ export class FleetClient {
         return;
       }
       void this.onCommand(d.value);
+      return;
+    }
+    if (parsed.kind === 'ipfsFleetNode') {
+      // Cleared: the fleet's node no longer listens, or the box was reset.
+      if (payload.length === 0) return this.deps.agent.ipfsFleetNode(null);
+      const d = decodePayload('ipfsFleetNode', payload);
+      if (!d.ok) return this.drop(topic, d.error);
+      this.deps.agent.ipfsFleetNode(d.value);
       return;
     }
     this.drop(topic, `a box does not take ${parsed.kind} messages`);

@@ -58,6 +58,25 @@ export class KuboNode implements IpfsNode {
     }
   }
 
+  async connect(peerId: string, addresses: readonly string[], signal: AbortSignal): Promise<void> {
+    if (await this.isConnected(peerId)) return;
+    let last: unknown = new Error('no address to dial');
+    for (const a of addresses) {
+      try {
+        await rpc(this.api, 'swarm/connect', { arg: `${a}/p2p/${peerId}` }, undefined, signal);
+        return;
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  async isConnected(peerId: string): Promise<boolean> {
+    const peers = (await rpc(this.api, 'swarm/peers', {})) as { Peers: { Peer: string }[] | null };
+    return (peers.Peers ?? []).some((p) => p.Peer === peerId);
+  }
+
   async gc(): Promise<void> {
     await rpc(this.api, 'repo/gc', {});
   }
@@ -67,8 +86,9 @@ export class KuboNode implements IpfsNode {
   }
 }
 
-async function rpc(api: string, command: string, args: Record<string, string>, body?: FormData): Promise<unknown> {
-  const res = await fetch(`${api}/api/v0/${command}?${new URLSearchParams(args).toString()}`, { method: 'POST', ...(body ? { body } : {}), signal: AbortSignal.timeout(30_000) });
+async function rpc(api: string, command: string, args: Record<string, string>, body?: FormData, signal?: AbortSignal): Promise<unknown> {
+  const timeout = AbortSignal.timeout(30_000);
+  const res = await fetch(`${api}/api/v0/${command}?${new URLSearchParams(args).toString()}`, { method: 'POST', ...(body ? { body } : {}), signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
   const text = await res.text();
   if (!res.ok) throw new Error(`Kubo ${command}: ${res.status} ${text.slice(0, 200)}`);
   // repo/gc streams one JSON object per line; the others answer one.

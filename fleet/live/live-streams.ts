@@ -68,6 +68,11 @@ export class LiveStreams {
     return b;
   }
 
+  /** Whether a box announced this peer id as its node's: only those may connect to the fleet's node. */
+  knowsPeer(peerId: string): boolean {
+    return [...this.boxes.values()].some((b) => b.node?.peerId === peerId);
+  }
+
   onNode(id: DeviceId, info: IpfsNodeInfo): void {
     this.box(id).node = info;
     this.log.info('live: box IPFS node', { deviceId: id, peerId: info.peerId, multiaddrs: info.multiaddrs });
@@ -108,7 +113,7 @@ export class LiveStreams {
     if (!node) return true;
     const signal = AbortSignal.any([this.aborts.signal, AbortSignal.timeout(this.deps.fetchTimeoutMs ?? FETCH_TIMEOUT_MS)]);
     try {
-      if (b.node) await node.connect(b.node.peerId, b.node.multiaddrs, signal);
+      this.reach(id, b, node, signal);
       for await (const chunk of node.cat(cid, { signal })) void chunk;
       return true;
     } catch (err) {
@@ -117,13 +122,27 @@ export class LiveStreams {
     }
   }
 
+  /**
+   * Dials the box at the addresses it announced unless it is connected
+   * already (perhaps it dialled the fleet: ROOMCAST_FLEET_IPFS_LISTEN). Not
+   * awaited: bitswap asks a peer for what is wanted as soon as it connects,
+   * whichever side dialled, so a dial that cannot succeed (a box behind NAT)
+   * holds nothing up.
+   */
+  private reach(id: DeviceId, b: BoxLive, node: HeliaNode, signal: AbortSignal): void {
+    if (!b.node || b.node.multiaddrs.length === 0) return;
+    node.connect(b.node.peerId, b.node.multiaddrs, signal).catch((err: unknown) => {
+      if (!this.stopped) this.log.debug('live: the box could not be dialled', { deviceId: id, error: err instanceof Error ? err.message : String(err) });
+    });
+  }
+
   private pinVod(id: DeviceId, b: BoxLive, cid: string): void {
     const node = this.deps.node;
     if (!node) return;
     const signal = AbortSignal.any([this.aborts.signal, AbortSignal.timeout(PIN_TIMEOUT_MS)]);
     // In the background: the segments are mostly here already; the rest come from the box.
     void (async () => {
-      if (b.node) await node.connect(b.node.peerId, b.node.multiaddrs, signal);
+      this.reach(id, b, node, signal);
       await node.pin(cid, signal);
       this.log.info('live: talk pinned', { deviceId: id, vodCid: cid });
     })().catch((err: unknown) => {

@@ -78,6 +78,11 @@ export class FleetProcess {
     return { status: res.status, body: (await res.json()) as T };
   }
 
+  /** Waits for a line of its log, from its start. */
+  waitFor(predicate: (l: LogLine) => boolean, timeoutMs: number, what: string): Promise<LogLine> {
+    return waitForLine(this.proc, predicate, timeoutMs, what);
+  }
+
   /** Polls a device through the API until the predicate holds. */
   async waitForDevice(id: string, predicate: (d: Record<string, unknown>) => boolean, timeoutMs: number, what: string): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
@@ -106,13 +111,13 @@ function parseLines(log: string): LogLine[] {
   return out;
 }
 
-async function waitForLine(proc: Managed, predicate: (l: LogLine) => boolean, timeoutMs: number): Promise<LogLine> {
+async function waitForLine(proc: Managed, predicate: (l: LogLine) => boolean, timeoutMs: number, what = 'its start'): Promise<LogLine> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const hit = parseLines(proc.log).find(predicate);
     if (hit) return hit;
-    if (!proc.running) throw new Error(`the fleet service exited:\n${proc.log.slice(-3000)}`);
-    if (Date.now() > deadline) throw new Error(`the fleet service did not start in ${timeoutMs} ms:\n${proc.log.slice(-3000)}`);
+    if (!proc.running) throw new Error(`the fleet service exited before ${what}:\n${proc.log.slice(-3000)}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${proc.log.slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -54,12 +54,12 @@ describe('ipfs: live HLS over IPFS, from a box to the watch page', () => {
 
   test('the box listens on loopback only, and the fleet lists segments it fetched from the box', async () => {
     assert.ok(boxNode.multiaddrs.length > 0 && boxNode.multiaddrs.every((a) => a.startsWith('/ip4/127.0.0.1/tcp/')), JSON.stringify(boxNode.multiaddrs));
-    const listed = await waitForLine(fleet, (l) => l.msg === 'live: segment listed', 40_000, 'a listed segment');
+    const listed = await fleet.waitFor((l) => l.msg === 'live: segment listed', 40_000, 'a listed segment');
     assert.equal(listed['deviceId'], BOX);
   });
 
   test('a segment CID added on the box is fetched over libp2p, and its bytes are what the box added', async () => {
-    const listed = await waitForLine(fleet, (l) => l.msg === 'live: segment listed' && Number(l['sequence']) >= 1, 30_000, 'a second listed segment');
+    const listed = await fleet.waitFor((l) => l.msg === 'live: segment listed' && Number(l['sequence']) >= 1, 30_000, 'a second listed segment');
     const cid = String(listed['cid']);
     // The fleet's copy, through its gateway.
     const res = await fetch(`${fleet.url}/live/${BOX}/ipfs/${cid}`);
@@ -81,7 +81,7 @@ describe('ipfs: live HLS over IPFS, from a box to the watch page', () => {
   });
 
   test('the live playlist is a sliding window of segments on the gateway, and ffprobe plays it', async () => {
-    await waitForLine(fleet, (l) => l.msg === 'live: segment listed' && Number(l['sequence']) >= 3, 30_000, 'four listed segments');
+    await fleet.waitFor((l) => l.msg === 'live: segment listed' && Number(l['sequence']) >= 3, 30_000, 'four listed segments');
     const res = await fetch(`${fleet.url}/live/${BOX}/index.m3u8`);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'application/vnd.apple.mpegurl');
@@ -128,7 +128,7 @@ describe('ipfs: live HLS over IPFS, from a box to the watch page', () => {
     // The live playlist ends too, so players stop at its end.
     assert.match(await (await fetch(`${fleet.url}/live/${BOX}/index.m3u8`)).text(), /#EXT-X-ENDLIST\n$/);
     assert.deepEqual(await ffprobeStreams(`${fleet.url}/live/${BOX}/${status.playlist}`), ['aac', 'h264']);
-    await waitForLine(fleet, (l) => l.msg === 'live: talk pinned' && l['vodCid'] === vodCid, 30_000, 'the fleet pinning the VOD');
+    await fleet.waitFor((l) => l.msg === 'live: talk pinned' && l['vodCid'] === vodCid, 30_000, 'the fleet pinning the VOD');
 
     await withChromium(async (page) => {
       await page.goto(`${fleet.url}/watch/${BOX}`);
@@ -147,12 +147,88 @@ describe('ipfs: live HLS over IPFS, from a box to the watch page', () => {
   });
 });
 
-async function waitForLine(fleet: FleetProcess, predicate: (l: Record<string, unknown>) => boolean, timeoutMs: number, what: string): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const hit = fleet.lines().find(predicate);
-    if (hit) return hit;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${fleet.proc.log.slice(-3000)}`);
-    await sleep(100);
+/**
+ * A box that cannot be dialled (behind NAT, or here: listening nowhere) with
+ * a fleet whose node listens: the fleet tells the box where over MQTT, the
+ * box dials it, and bitswap runs over that connection. The fleet's node
+ * takes connections only from nodes boxes announced.
+ */
+describe("ipfs: a box that cannot be dialled connects to the fleet's node", () => {
+  const NAT_BOX = 'box-nat';
+  let dir: string;
+  let fleet: FleetProcess;
+  let box: AgentProcess;
+  let fleetNode: { peerId: string; multiaddrs: string[] };
+  const fleetEnv = { ROOMCAST_LOG_LEVEL: 'debug', ROOMCAST_FLEET_IPFS_LISTEN: '/ip4/127.0.0.1/tcp/0' };
+
+  async function startFleet(previous?: FleetProcess): Promise<void> {
+    fleet = await FleetProcess.start(join(dir, 'fleet'), fleetEnv, previous);
+    const ready = await fleet.waitFor((l) => l.msg === 'IPFS node ready', 5000, "the fleet's IPFS node");
+    fleetNode = { peerId: String(ready['peerId']), multiaddrs: ready['announce'] as string[] };
   }
-}
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'roomcast-ipfs-nat-'));
+    await startFleet();
+    box = AgentProcess.start(fleetBoxEnv(join(dir, 'box'), 'nat', 'ipfs', fleet.url, { ROOMCAST_IPFS_LISTEN: 'none' }));
+  });
+
+  after(async () => {
+    await box?.proc.stop(10_000);
+    await fleet?.proc.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test("the box listens nowhere and connects to the fleet's node at the address the fleet sent", async () => {
+    assert.ok(fleetNode.multiaddrs.length > 0 && fleetNode.multiaddrs.every((a) => a.startsWith('/ip4/127.0.0.1/tcp/')), JSON.stringify(fleetNode.multiaddrs));
+    const ready = await box.waitFor((l) => l.msg === 'ipfs: node ready', 30_000, 'the box IPFS node');
+    assert.deepEqual(ready['multiaddrs'], []);
+    const connected = await box.waitFor((l) => l.msg === "ipfs: connected to the fleet's node", 30_000, "the box connected to the fleet's node");
+    assert.equal(connected['peerId'], fleetNode.peerId);
+    assert.deepEqual(connected['multiaddrs'], fleetNode.multiaddrs);
+  });
+
+  test('the fleet lists segments fetched over the connection the box opened, with the bytes of their CIDs, and ffprobe plays them', async () => {
+    const listed = await fleet.waitFor((l) => l.msg === 'live: segment listed' && l['deviceId'] === NAT_BOX && Number(l['sequence']) >= 2, 40_000, 'three listed segments');
+    const cid = String(listed['cid']);
+    const res = await fetch(`${fleet.url}/live/${NAT_BOX}/ipfs/${cid}`);
+    assert.equal(res.status, 200);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    assert.equal(bytes[0], 0x47, 'an MPEG-TS segment (sync byte)');
+    // A node of its own, connected to nothing: the same bytes added give the CID the box announced.
+    const probe = await HeliaNode.create({ dir: join(dir, 'probe-cid'), listen: [], name: 'roomcast-test' });
+    try {
+      assert.equal(await probe.addBytes(bytes), cid);
+    } finally {
+      await probe.stop();
+    }
+    assert.deepEqual(await ffprobeStreams(`${fleet.url}/live/${NAT_BOX}/index.m3u8`), ['aac', 'h264']);
+  });
+
+  test("a node that no box announced is refused by the fleet's node", async () => {
+    const stranger = await HeliaNode.create({ dir: join(dir, 'stranger'), listen: [], name: 'roomcast-test' });
+    try {
+      await assert.rejects(stranger.connect(fleetNode.peerId, fleetNode.multiaddrs, AbortSignal.timeout(10_000)));
+      assert.equal(await stranger.isConnected(fleetNode.peerId), false);
+    } finally {
+      await stranger.stop();
+    }
+  });
+
+  test("the fleet back on another IPFS port: the box is told, dials there, and segments are listed again", async () => {
+    const before = fleetNode.multiaddrs;
+    await fleet.proc.stop();
+    await startFleet(fleet);
+    assert.notDeepEqual(fleetNode.multiaddrs, before, 'a new port (tcp/0)');
+    const now = fleetNode.multiaddrs;
+    await box.waitFor((l) => l.msg === "ipfs: connected to the fleet's node" && JSON.stringify(l['multiaddrs']) === JSON.stringify(now), 60_000, "the box connected to the fleet's new address");
+    await fleet.waitFor((l) => l.msg === 'live: segment listed' && l['deviceId'] === NAT_BOX, 30_000, 'a segment listed after the restart');
+  });
+
+  test("on stop the fleet pins the talk's VOD over the box's connection", async () => {
+    const stop = await fleet.api('POST', `/api/devices/${NAT_BOX}/commands/stop`, {});
+    assert.equal(stop.status, 200, JSON.stringify(stop.body));
+    const ended = await box.waitFor((l) => l.msg === 'ipfs: talk ended, VOD added', 15_000, 'the VOD');
+    await fleet.waitFor((l) => l.msg === 'live: talk pinned' && l['vodCid'] === ended['vodCid'], 60_000, 'the fleet pinning the VOD');
+  });
+});

@@ -137,8 +137,14 @@ const CASES: Record<string, { valid: [string, unknown][]; invalid: string[] }> =
   ROOMCAST_HEALTH_SECONDS: { valid: [['2', 2], ['60', 60]], invalid: ['1', '3601', 'x'] },
   ROOMCAST_UPDATE_LOCK_PATH: { valid: [['/tmp/balena/updates.lock', '/tmp/balena/updates.lock']], invalid: ['updates.lock', 'tmp/balena/updates.lock'] },
   ROOMCAST_UPDATE_CHECK_SECONDS: { valid: [['1', 1], ['3600', 3600]], invalid: ['0', '3601', '30s'] },
-  ROOMCAST_IPFS_LISTEN: { valid: [['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0'], ['/ip6/::/tcp/4001', '/ip6/::/tcp/4001']], invalid: ['/ip4/0.0.0.0/udp/4001/quic', '/ip4/1.2.3.4/tcp/70000', '0.0.0.0:4001', '/dns4/box.local/tcp/4001'] },
-  ROOMCAST_IPFS_ANNOUNCE: { valid: [['/ip4/192.0.2.7/tcp/4001  /ip4/10.0.0.7/tcp/4001', ['/ip4/192.0.2.7/tcp/4001', '/ip4/10.0.0.7/tcp/4001']]], invalid: ['/ip4/192.0.2.7/tcp/4001 box:4001'] },
+  ROOMCAST_IPFS_LISTEN: { valid: [['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0'], ['/ip6/::/tcp/4001', '/ip6/::/tcp/4001'], ['none', null]], invalid: ['/ip4/0.0.0.0/udp/4001/quic', '/ip4/1.2.3.4/tcp/70000', '0.0.0.0:4001', '/dns4/box.local/tcp/4001', 'off'] },
+  ROOMCAST_IPFS_ANNOUNCE: {
+    valid: [
+      ['/ip4/192.0.2.7/tcp/4001  /ip4/10.0.0.7/tcp/4001', ['/ip4/192.0.2.7/tcp/4001', '/ip4/10.0.0.7/tcp/4001']],
+      ['/dns4/box-1.example.org/tcp/4001', ['/dns4/box-1.example.org/tcp/4001']],
+    ],
+    invalid: ['/ip4/192.0.2.7/tcp/4001 box:4001', '/dns4/box.example.org/tcp/70000', '/dns4/box example/tcp/4001'],
+  },
   ROOMCAST_IPFS_KEEP: { valid: [['500MiB', 500 * 1024 ** 2], ['2GiB', 2 * 1024 ** 3]], invalid: ['10%', '1TB', 'lots'] },
   ROOMCAST_IPFS_KUBO_API: { valid: [['http://127.0.0.1:5001/', 'http://127.0.0.1:5001']], invalid: ['127.0.0.1:5001', 'ftp://kubo'] },
 };

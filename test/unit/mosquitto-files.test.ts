@@ -129,6 +129,7 @@ describe('the ACL file', () => {
       'pattern read roomcast/%u/command/request',
       'pattern write roomcast/%u/command/response',
       'pattern write roomcast/%u/ipfs/node',
+      'pattern read roomcast/%u/ipfs/fleet',
       'pattern write roomcast/%u/ipfs/segment',
       'pattern write roomcast/%u/ipfs/ended',
       `user ${FLEET_USERNAME}`,

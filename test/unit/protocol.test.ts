@@ -96,6 +96,7 @@ const SAMPLES: { [K in TopicKind]: Payloads[K] } = {
   commandRequest: { id: '0b6f7c1e-5d2a-4e8b-9c3f-1a2b3c4d5e6f', name: 'identify', args: { seconds: 30 } },
   commandResponse: { id: '0b6f7c1e-5d2a-4e8b-9c3f-1a2b3c4d5e6f', ok: true, result: { width: 640, height: 360, jpegBase64: '/9j/4AAQ' } },
   ipfsNode: { peerId: PEER_ID, multiaddrs: ['/ip4/192.0.2.7/tcp/4001', '/ip6/::1/tcp/4001'] },
+  ipfsFleetNode: { peerId: PEER_ID, multiaddrs: ['/dns4/fleet.example.org/tcp/4001'] },
   ipfsSegment: { stream: '20261122-141503', sequence: 12, cid: SEGMENT_CID, durationSeconds: 2.0, bytes: 650_123, discontinuity: false, at: '2026-11-22T14:15:30.000Z' },
   ipfsEnded: { stream: '20261122-141503', segments: 900, vodCid: VOD_CID, at: '2026-11-22T14:45:03.000Z' },
 };
@@ -154,13 +155,14 @@ describe('topics', () => {
       commandRequest: `roomcast/${ME}/command/request`,
       commandResponse: `roomcast/${ME}/command/response`,
       ipfsNode: `roomcast/${ME}/ipfs/node`,
+      ipfsFleetNode: `roomcast/${ME}/ipfs/fleet`,
       ipfsSegment: `roomcast/${ME}/ipfs/segment`,
       ipfsEnded: `roomcast/${ME}/ipfs/ended`,
     });
   });
 
-  it('retains status, reported state, desired config, the IPFS node and the last talk ended, and nothing else', () => {
-    assert.deepEqual(KINDS.filter((k) => TOPICS[k].retain).sort(), ['desired', 'ipfsEnded', 'ipfsNode', 'reported', 'status']);
+  it("retains status, reported state, desired config, the box's and the fleet's IPFS nodes and the last talk ended, and nothing else", () => {
+    assert.deepEqual(KINDS.filter((k) => TOPICS[k].retain).sort(), ['desired', 'ipfsEnded', 'ipfsFleetNode', 'ipfsNode', 'reported', 'status']);
   });
 
   it('sends only health at QoS 0', () => {
@@ -202,11 +204,12 @@ describe('topics', () => {
     it(`${JSON.stringify(topic.slice(0, 60))} is not a roomcast topic`, () => assert.equal(parseTopic(topic), null));
   }
 
-  it('a box subscribes exactly to its desired config and its commands', () => {
+  it("a box subscribes exactly to its desired config, its commands and where the fleet's IPFS node listens", () => {
     assert.deepEqual(boxSubscriptions(ME), [
       { filter: `roomcast/${ME}/desired`, qos: 1 },
       // QoS 0: no command is queued for an absent box and run long after the fleet gave up.
       { filter: `roomcast/${ME}/command/request`, qos: 0 },
+      { filter: `roomcast/${ME}/ipfs/fleet`, qos: 1 },
     ]);
   });
 
@@ -234,7 +237,7 @@ describe('topics', () => {
 });
 
 describe('ACL', () => {
-  it('is the nine rules of the topic table, with %u and no wildcard', () => {
+  it('is the ten rules of the topic table, with %u and no wildcard', () => {
     assert.deepEqual(BOX_ACL, [
       { access: 'write', topic: 'roomcast/%u/status' },
       { access: 'write', topic: 'roomcast/%u/reported' },
@@ -243,6 +246,7 @@ describe('ACL', () => {
       { access: 'read', topic: 'roomcast/%u/command/request' },
       { access: 'write', topic: 'roomcast/%u/command/response' },
       { access: 'write', topic: 'roomcast/%u/ipfs/node' },
+      { access: 'read', topic: 'roomcast/%u/ipfs/fleet' },
       { access: 'write', topic: 'roomcast/%u/ipfs/segment' },
       { access: 'write', topic: 'roomcast/%u/ipfs/ended' },
     ]);
@@ -259,6 +263,12 @@ describe('ACL', () => {
       assert.ok(!boxMaySubscribe(ME, topicOf(ME, kind)), kind);
     }
     assert.ok(!boxMaySubscribe(ME, `roomcast/${ME}/ipfs/+`));
+  });
+
+  it("a box reads where the fleet's IPFS node listens, for itself only, and may not say it", () => {
+    assert.ok(boxMaySubscribe(ME, topicOf(ME, 'ipfsFleetNode')));
+    assert.ok(!boxMaySubscribe(ME, topicOf(OTHER, 'ipfsFleetNode')));
+    assert.ok(!boxMayPublish(ME, topicOf(ME, 'ipfsFleetNode')));
   });
 
   it('a box may not publish its own desired config or commands', () => {
