@@ -15,6 +15,7 @@ PACKAGES=(
   glib-networking ca-certificates openssl fonts-dejavu-core
   nginx-light libnginx-mod-rtmp stunnel4 ffmpeg chromium
   mosquitto mosquitto-clients postgresql
+  iproute2 nftables
   v4l-utils alsa-utils util-linux mount
 )
 

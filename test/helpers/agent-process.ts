@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TestControl } from '../../device/test-control.js';
+import { NatVenue } from '../../testbed/netns-nat.js';
 import { Managed } from '../../testbed/process.js';
 
 export const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
@@ -25,10 +26,12 @@ export class AgentProcess {
    * `trustCa`: run it in a private mount namespace where the system CA bundle is this file only.
    * `tmpfs`: run it in a private mount namespace with a small tmpfs at this path (a disk to fill).
    * `control`: give it an IPC channel for test controls (see device/test-control.ts).
+   * `netns`: run it in this network namespace (testbed/netns-nat.ts).
    */
-  static start(env: Record<string, string>, opts: { trustCa?: string; tmpfs?: { path: string; size: string }; args?: string[]; control?: boolean } = {}): AgentProcess {
+  static start(env: Record<string, string>, opts: { trustCa?: string; tmpfs?: { path: string; size: string }; args?: string[]; control?: boolean; netns?: string } = {}): AgentProcess {
     const args = opts.args ?? ['device'];
     const fullEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', ...env };
+    if (opts.netns) return new AgentProcess(new Managed(spawn(...NatVenue.inside(opts.netns, [process.execPath, CLI, ...args]), { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] })));
     if (opts.control) return new AgentProcess(new Managed(spawn(process.execPath, [CLI, ...args], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })));
     if (opts.tmpfs) {
       const script = 'mkdir -p "$1" && mount -t tmpfs -o "size=$2" tmpfs "$1" && shift 2 && exec "$@"';

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { NatVenue } from '../../testbed/netns-nat.js';
 import { Managed } from '../../testbed/process.js';
 import { CLI, type LogLine } from './agent-process.js';
 import { boxEnv } from './env.js';
@@ -39,9 +40,10 @@ export class FleetProcess {
   /**
    * Starts it with ports chosen by the kernel (or those of `previous`, to come
    * back where the boxes look) and waits until it serves. `nodeArgs` go to
-   * Node.js itself (a benchmark's --cpu-prof).
+   * Node.js itself (a benchmark's --cpu-prof); `netns`: run it in this
+   * network namespace (testbed/netns-nat.ts).
    */
-  static async start(dataDir: string, env: Record<string, string> = {}, previous?: FleetProcess, nodeArgs: readonly string[] = []): Promise<FleetProcess> {
+  static async start(dataDir: string, env: Record<string, string> = {}, previous?: FleetProcess, nodeArgs: readonly string[] = [], netns?: string): Promise<FleetProcess> {
     const fullEnv = {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       HOME: process.env['HOME'] ?? '/root',
@@ -55,7 +57,9 @@ export class FleetProcess {
       ROOMCAST_ENROLL_TOKEN: ENROLL_TOKEN,
       ...env,
     };
-    const proc = new Managed(spawn(process.execPath, [...nodeArgs, CLI, 'fleet'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const argv = [process.execPath, ...nodeArgs, CLI, 'fleet'];
+    const [cmd, args] = netns ? NatVenue.inside(netns, argv) : [process.execPath, argv.slice(1)];
+    const proc = new Managed(spawn(cmd, args, { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
     const ready = await waitForLine(proc, (l) => l.msg === 'fleet service ready', 20_000);
     const broker = parseLines(proc.log).find((l) => l.msg === 'embedded broker listening');
     return new FleetProcess(proc, Number(ready['http']), broker ? Number(broker['port']) : null, broker && broker['tlsPort'] !== null ? Number(broker['tlsPort']) : null);

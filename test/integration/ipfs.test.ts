@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { HeliaNode } from '../../common/ipfs/helia-node.js';
+import { NatVenue } from '../../testbed/netns-nat.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { withChromium } from '../helpers/chromium.js';
 import { sleep } from '../helpers/env.js';
@@ -20,8 +21,11 @@ async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function ffprobeStreams(url: string): Promise<string[]> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-rw_timeout', '10000000', '-show_entries', 'stream=codec_name', '-of', 'json', url], { timeout: 30_000 });
+/** The codecs ffprobe finds at a URL, from this network namespace or another one of the test's. */
+async function ffprobeStreams(url: string, netns?: string): Promise<string[]> {
+  const argv = ['ffprobe', '-v', 'error', '-rw_timeout', '10000000', '-show_entries', 'stream=codec_name', '-of', 'json', url];
+  const [cmd, args] = netns ? NatVenue.inside(netns, argv) : ['ffprobe', argv.slice(1)];
+  const { stdout } = await run(cmd, args, { timeout: 30_000 });
   return (JSON.parse(stdout) as { streams: { codec_name: string }[] }).streams.map((s) => s.codec_name).sort();
 }
 
@@ -230,5 +234,59 @@ describe("ipfs: a box that cannot be dialled connects to the fleet's node", () =
     assert.equal(stop.status, 200, JSON.stringify(stop.body));
     const ended = await box.waitFor((l) => l.msg === 'ipfs: talk ended, VOD added', 15_000, 'the VOD');
     await fleet.waitFor((l) => l.msg === 'live: talk pinned' && l['vodCid'] === ended['vodCid'], 60_000, 'the fleet pinning the VOD');
+  });
+});
+
+/**
+ * The same through a real NAT: the fleet in one network namespace, the box
+ * in another behind a masquerading router (testbed/netns-nat.ts). The box
+ * listens on its default address, which it announces, and which the fleet
+ * cannot reach; it dials the fleet's node through the NAT instead.
+ */
+describe("ipfs: a box behind NAT delivers its segments to a fleet outside", () => {
+  const NAT_BOX = 'box-behind-nat';
+  let dir: string;
+  let venue: NatVenue;
+  let fleet: FleetProcess;
+  let box: AgentProcess;
+  let fleetHttp: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'roomcast-ipfs-venue-'));
+    venue = await NatVenue.create();
+    fleet = await FleetProcess.start(
+      join(dir, 'fleet'),
+      { ROOMCAST_LOG_LEVEL: 'debug', ROOMCAST_FLEET_LISTEN_HOST: NatVenue.WAN_ADDRESS, ROOMCAST_FLEET_PUBLIC_URL: `http://${NatVenue.WAN_ADDRESS}`, ROOMCAST_FLEET_IPFS_LISTEN: `/ip4/${NatVenue.WAN_ADDRESS}/tcp/0` },
+      undefined,
+      [],
+      venue.wan,
+    );
+    fleetHttp = `http://${NatVenue.WAN_ADDRESS}:${fleet.httpPort}`;
+    box = AgentProcess.start(fleetBoxEnv(join(dir, 'box'), 'behind-nat', 'ipfs', fleetHttp, { ROOMCAST_IPFS_LISTEN: '/ip4/0.0.0.0/tcp/4001' }), { netns: venue.lan });
+  });
+
+  after(async () => {
+    await box?.proc.stop(10_000);
+    await fleet?.proc.stop();
+    await venue?.destroy();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the box announces an address the fleet cannot reach', async () => {
+    const ready = await box.waitFor((l) => l.msg === 'ipfs: node ready', 60_000, 'the box IPFS node');
+    assert.ok((ready['multiaddrs'] as string[]).includes(`/ip4/${NatVenue.LAN_ADDRESS}/tcp/4001`), JSON.stringify(ready['multiaddrs']));
+    const probe = `require('net').connect(4001, '${NatVenue.LAN_ADDRESS}').on('connect', () => process.exit(0)).on('error', (e) => { console.log(e.code); process.exit(3); })`;
+    const [cmd, args] = NatVenue.inside(venue.wan, [process.execPath, '-e', probe]);
+    const dialled = await run(cmd, args, { timeout: 15_000 }).then(
+      () => 'connected',
+      (err: { code?: number; stdout?: string }) => `${err.code}: ${err.stdout?.trim()}`,
+    );
+    assert.equal(dialled, '3: ENETUNREACH');
+  });
+
+  test("it dials the fleet's node through the NAT, and the fleet lists its segments and plays them", async () => {
+    await box.waitFor((l) => l.msg === "ipfs: connected to the fleet's node", 60_000, "the box connected to the fleet's node");
+    await fleet.waitFor((l) => l.msg === 'live: segment listed' && l['deviceId'] === NAT_BOX && Number(l['sequence']) >= 2, 40_000, 'three listed segments');
+    assert.deepEqual(await ffprobeStreams(`${fleetHttp}/live/${NAT_BOX}/index.m3u8`, venue.wan), ['aac', 'h264']);
   });
 });
