@@ -1,7 +1,11 @@
 /**
  * Benchmark: live HLS over IPFS, box to viewer, on loopback.
  *
- *   node dist/bench/ipfs.js [--seconds 90] [--flashes 10]
+ *   node dist/bench/ipfs.js [--seconds 90] [--flashes 10] [--box-dials]
+ *
+ * --box-dials: the fleet's node listens and the box's does not
+ * (ROOMCAST_IPFS_LISTEN=none), so segments travel over the connection the
+ * box opened, as with a box behind NAT. Default: the fleet dials the box.
  *
  * A real `roomcast fleet` (its own Helia node) and a real `roomcast device`
  * (720p30, 2500 kbit/s, 2 s keyframes, flash test pattern) with the ipfs
@@ -76,11 +80,12 @@ const DETECTOR = `(() => {
 async function main(): Promise<void> {
   const seconds = arg('seconds', 90);
   const flashes = arg('flashes', 10);
+  const boxDials = process.argv.includes('--box-dials');
   const dir = await mkdtemp(join(tmpdir(), 'roomcast-bench-ipfs-'));
-  const fleet = await FleetProcess.start(join(dir, 'fleet'), { ROOMCAST_LOG_LEVEL: 'debug' });
+  const fleet = await FleetProcess.start(join(dir, 'fleet'), { ROOMCAST_LOG_LEVEL: 'debug', ...(boxDials ? { ROOMCAST_FLEET_IPFS_LISTEN: '/ip4/127.0.0.1/tcp/0' } : {}) });
   const env = benchBoxEnv(join(dir, 'box'), 'ipfs', {
     ROOMCAST_TEST_PATTERN: 'flash',
-    ROOMCAST_IPFS_LISTEN: '/ip4/127.0.0.1/tcp/0',
+    ROOMCAST_IPFS_LISTEN: boxDials ? 'none' : '/ip4/127.0.0.1/tcp/0',
     ROOMCAST_FLEET_URL: fleet.url,
     ROOMCAST_ENROLL_TOKEN: ENROLL_TOKEN,
     BALENA_DEVICE_UUID: BOX,
@@ -132,7 +137,7 @@ async function main(): Promise<void> {
   const mib = (b: unknown): number => Math.round(Number(b) / 1024 / 1024);
   const line = (t: number[]): string => `p50 ${percentile(t, 50).toFixed(0)} ms, p95 ${percentile(t, 95).toFixed(0)} ms, max ${Math.max(...t).toFixed(0)} ms (n=${t.length})`;
   process.stdout.write(
-    `\nIPFS live streaming, 720p30 2500 kbit/s, 2 s segments, loopback\n` +
+    `\nIPFS live streaming, 720p30 2500 kbit/s, 2 s segments, loopback, ${boxDials ? "the box dials the fleet's node" : 'the fleet dials the box'}\n` +
       `  segment closed -> listed in the live playlist: ${line(listed)} (goal p95 <= 1000 ms)\n` +
       `  viewer delay on /watch (flash to white frame in Chromium): ${line(delays)} (goal <= 8000 ms)\n` +
       `  box agent RSS: ${mib(ready?.['rssBeforeBytes'])} MiB before its IPFS node, ${mib(ready?.['rssBytes'])} MiB with it started, ${rssAfter} MiB after ${seconds} s live\n`,

@@ -164,17 +164,17 @@ export class DeviceAgent {
     return this.config.recordDir ? new RecordingJanitor(this.config.recordDir, this.config.recordMinFree, this.log.child('disk')) : null;
   }
 
-  /**
-   * Runs a new config, restarting only what it changes (device/reconfigure.ts):
-   * a changed destination restarts its relay alone; the recording and the
-   * other destinations go on.
-   */
   /** The fleet says where its IPFS node listens (null: it no longer does). */
   ipfsFleetNode(info: IpfsNodeInfo | null): void {
     this.fleetIpfs = info;
     this.ipfs?.fleetNode(info);
   }
 
+  /**
+   * Runs a new config, restarting only what it changes (device/reconfigure.ts):
+   * a changed destination restarts its relay alone; the recording and the
+   * other destinations go on.
+   */
   async reconfigure(next: DeviceConfig): Promise<ReconfigurePlan> {
     const plan = planReconfigure(this.config, next);
     if (plan.changed.length === 0) return plan;

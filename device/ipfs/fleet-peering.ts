@@ -24,7 +24,7 @@ export class FleetPeering {
 
   constructor(
     private readonly node: Pick<IpfsNode, 'connect' | 'isConnected'>,
-    readonly fleet: IpfsNodeInfo,
+    private readonly fleet: IpfsNodeInfo,
     private readonly log: Logger,
     private readonly timing: { checkMs: number; retryDelay: (failures: number) => number } = { checkMs: PEERING_CHECK_MS, retryDelay: (n) => backoffDelay(n) },
   ) {}
