@@ -17,6 +17,7 @@ import {
   type Health,
   type IpfsAnnouncement,
   type IpfsNodeInfo,
+  type IpfsSegment,
   type Outgoing,
   type Refusal,
   type ReportedState,
@@ -76,6 +77,8 @@ export interface FleetClientCounters {
 const ENROL_RETRY_CAP_MS = 300_000;
 /** Reported state is sent at most this often; figures in between ride on the next one. */
 const REPORT_MIN_INTERVAL_MS = 500;
+/** How many of the newest segments go again on connect: the fleet's default live window. */
+const RESENT_SEGMENTS = 6;
 
 /**
  * The box's side of the fleet: enrols once, then keeps an MQTT session with
@@ -100,6 +103,13 @@ export class FleetClient {
   private lastError: string | null = null;
   /** Sent again on every connect: an embedded broker forgets retained messages when it restarts. */
   private ipfsNode: IpfsNodeInfo | null = null;
+  /**
+   * The newest segments of the talk going on, sent again on every connect: a
+   * fleet that restarted (and its embedded broker, so the box reconnects)
+   * lists them at once instead of starting an empty playlist; a fleet that
+   * has them already ignores them.
+   */
+  private recentSegments: IpfsSegment[] = [];
   /** Desired configs are applied one at a time, in arrival order. */
   private applying: Promise<void> = Promise.resolve();
   private readonly log: Logger;
@@ -195,6 +205,7 @@ export class FleetClient {
     try {
       await this.publish(outgoing(id, 'status', 'online'));
       if (this.ipfsNode) await this.publish(outgoing(id, 'ipfsNode', this.ipfsNode));
+      for (const seg of this.recentSegments) await this.publish(outgoing(id, 'ipfsSegment', seg));
       await this.publishReported();
       const subs = boxSubscriptions(id);
       await client.subscribeAsync(Object.fromEntries(subs.map((s) => [s.filter, { qos: s.qos }])));
@@ -318,11 +329,15 @@ export class FleetClient {
   }
 
   /**
-   * What the ipfs destination announces. A segment is news only while it is
-   * live: with the link down it is dropped (the VOD lists it anyway).
+   * What the ipfs destination announces. With the link down a segment is
+   * dropped, but for the newest few, sent again on connect (the VOD lists
+   * them all anyway).
    */
   publishIpfs(a: IpfsAnnouncement): void {
     if (a.kind === 'ipfsNode') this.ipfsNode = a.value;
+    // An ended talk's segments are not sent again: they would make its playlist live again.
+    else if (a.kind === 'ipfsEnded') this.recentSegments = [];
+    else this.recentSegments = [...this.recentSegments.filter((s) => s.stream === a.value.stream), a.value].slice(-RESENT_SEGMENTS);
     if (!this.deviceId || !this.client?.connected) return;
     this.publish(ipfsOutgoing(this.deviceId, a)).catch((err: unknown) => this.log.warn('fleet: an IPFS announcement was not sent', { kind: a.kind, error: err instanceof Error ? err.message : String(err) }));
   }

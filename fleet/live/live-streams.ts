@@ -80,6 +80,8 @@ export class LiveStreams {
 
   onSegment(id: DeviceId, seg: IpfsSegment): void {
     const b = this.box(id);
+    // A box sends its newest segments again when it reconnects (for a fleet that restarted): once is enough.
+    if (b.known.has(seg.cid)) return;
     b.known.add(seg.cid);
     const fetched = this.fetch(id, b, seg.cid);
     b.listing = b.listing.then(async () => {
@@ -89,7 +91,7 @@ export class LiveStreams {
         b.window = skipSegment(b.window);
         return;
       }
-      b.window = listSegment(b.window, { stream: seg.stream, cid: seg.cid, uri: this.segmentUri(seg.cid), durationSeconds: seg.durationSeconds, discontinuity: seg.discontinuity }, this.deps.window);
+      b.window = listSegment(b.window, { stream: seg.stream, sequence: seg.sequence, cid: seg.cid, uri: this.segmentUri(seg.cid), durationSeconds: seg.durationSeconds, discontinuity: seg.discontinuity }, this.deps.window);
       this.log.debug('live: segment listed', { deviceId: id, stream: seg.stream, sequence: seg.sequence, cid: seg.cid, closedAt: seg.at, msSinceClosed: this.now() - Date.parse(seg.at) });
     });
   }

@@ -8,7 +8,12 @@ import type { LivePlaylist, PlaylistSegment } from '../../common/hls-playlist.js
  */
 export interface LiveWindow {
   stream: string | null;
-  /** Media sequence number of the first listed segment (the fleet's count, not the box's). */
+  /**
+   * Media sequence number of the first listed segment: the box's sequence
+   * number of the first segment this window listed, then counted on by the
+   * fleet (a skipped segment is not counted). A fleet that restarted mid-talk
+   * thus starts at the box's number, never below what players were given.
+   */
   mediaSequence: number;
   discontinuitySequence: number;
   segments: (PlaylistSegment & { cid: string })[];
@@ -20,10 +25,10 @@ export interface LiveWindow {
 export const EMPTY_WINDOW: LiveWindow = { stream: null, mediaSequence: 0, discontinuitySequence: 0, segments: [], ended: false, pendingDiscontinuity: false };
 
 /** A retrievable segment joins the live edge; the oldest slide out past `size`. */
-export function listSegment(w: LiveWindow, seg: { stream: string; cid: string; uri: string; durationSeconds: number; discontinuity: boolean }, size: number): LiveWindow {
+export function listSegment(w: LiveWindow, seg: { stream: string; sequence: number; cid: string; uri: string; durationSeconds: number; discontinuity: boolean }, size: number): LiveWindow {
   const newTalk = w.stream !== null && w.stream !== seg.stream;
   // A new talk after one that ended starts a new playlist; players reload it from the top.
-  const base = newTalk && w.ended ? { ...EMPTY_WINDOW, mediaSequence: w.mediaSequence + w.segments.length, discontinuitySequence: w.discontinuitySequence } : w;
+  const base = w.stream === null ? { ...w, mediaSequence: seg.sequence } : newTalk && w.ended ? { ...EMPTY_WINDOW, mediaSequence: w.mediaSequence + w.segments.length, discontinuitySequence: w.discontinuitySequence } : w;
   const discontinuity = seg.discontinuity || base.pendingDiscontinuity || (newTalk && base.segments.length > 0);
   const all = [...base.segments, { cid: seg.cid, uri: seg.uri, durationSeconds: seg.durationSeconds, discontinuity }];
   const dropped = all.slice(0, Math.max(all.length - size, 0));

@@ -219,14 +219,27 @@ describe("ipfs: a box that cannot be dialled connects to the fleet's node", () =
     }
   });
 
-  test("the fleet back on another IPFS port: the box is told, dials there, and segments are listed again", async () => {
-    const before = fleetNode.multiaddrs;
+  test("the fleet restarted mid-talk on another IPFS port: the box is told and dials there; the playlist refills at once, never numbered back", async () => {
+    await fleet.waitFor((l) => l.msg === 'live: segment listed' && l['deviceId'] === NAT_BOX && Number(l['sequence']) >= 8, 40_000, 'nine listed segments');
+    const playlistBefore = await livePlaylist(fleet.url, NAT_BOX);
+    const lastListedBefore = Math.max(...fleet.lines().filter((l) => l.msg === 'live: segment listed').map((l) => Number(l['sequence'])));
+    const addressesBefore = fleetNode.multiaddrs;
     await fleet.proc.stop();
     await startFleet(fleet);
-    assert.notDeepEqual(fleetNode.multiaddrs, before, 'a new port (tcp/0)');
+    assert.notDeepEqual(fleetNode.multiaddrs, addressesBefore, 'a new port (tcp/0)');
     const now = fleetNode.multiaddrs;
     await box.waitFor((l) => l.msg === "ipfs: connected to the fleet's node" && JSON.stringify(l['multiaddrs']) === JSON.stringify(now), 60_000, "the box connected to the fleet's new address");
-    await fleet.waitFor((l) => l.msg === 'live: segment listed' && l['deviceId'] === NAT_BOX, 30_000, 'a segment listed after the restart');
+    // The box sent its newest segments again on reconnecting: the first listed are ones the old fleet had listed.
+    const first = await fleet.waitFor((l) => l.msg === 'live: segment listed' && l['deviceId'] === NAT_BOX, 30_000, 'a segment listed after the restart');
+    assert.ok(Number(first['sequence']) <= lastListedBefore, `first listed after the restart: ${String(first['sequence'])}; last before: ${lastListedBefore}`);
+    const playlistAfter = await livePlaylist(fleet.url, NAT_BOX);
+    assert.ok(playlistAfter.length > 0);
+    // A player keeps its place: the newest number only grows, and a segment in both lists keeps its number or moves forward.
+    assert.ok(playlistAfter.at(-1)!.msn >= playlistBefore.at(-1)!.msn, `${JSON.stringify(playlistBefore)} then ${JSON.stringify(playlistAfter)}`);
+    for (const seg of playlistAfter) {
+      const was = playlistBefore.find((p) => p.uri === seg.uri);
+      if (was) assert.ok(seg.msn >= was.msn, `${seg.uri}: ${was.msn} then ${seg.msn}`);
+    }
   });
 
   test("on stop the fleet pins the talk's VOD over the box's connection", async () => {
@@ -290,3 +303,11 @@ describe("ipfs: a box behind NAT delivers its segments to a fleet outside", () =
     assert.deepEqual(await ffprobeStreams(`${fleetHttp}/live/${NAT_BOX}/index.m3u8`, venue.wan), ['aac', 'h264']);
   });
 });
+
+/** The segments of a box's live playlist on the fleet, each with its media sequence number. */
+async function livePlaylist(fleetUrl: string, box: string): Promise<{ uri: string; msn: number }[]> {
+  const text = await (await fetch(`${fleetUrl}/live/${box}/index.m3u8`)).text();
+  const first = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1]);
+  const uris = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+  return uris.map((uri, i) => ({ uri, msn: first + i }));
+}

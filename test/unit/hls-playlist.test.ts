@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { renderLivePlaylist, renderVodPlaylist, targetDuration, vodSegmentName } from '../../common/hls-playlist.js';
 import { EMPTY_WINDOW, endWindow, listSegment, skipSegment, toPlaylist, type LiveWindow } from '../../fleet/live/live-window.js';
 
-const seg = (n: number, stream = 's1', discontinuity = false) => ({ stream, cid: `cid${n}`, uri: `ipfs/cid${n}`, durationSeconds: 2, discontinuity });
+const seg = (n: number, stream = 's1', discontinuity = false) => ({ stream, sequence: n, cid: `cid${n}`, uri: `ipfs/cid${n}`, durationSeconds: 2, discontinuity });
 
 function fill(w: LiveWindow, from: number, to: number, size = 3, stream = 's1'): LiveWindow {
   for (let n = from; n < to; n++) w = listSegment(w, seg(n, stream), size);
@@ -38,6 +38,18 @@ describe('the live window', () => {
     assert.deepEqual(w.segments.map((s) => s.cid), ['cid0']);
     assert.equal(w.mediaSequence, 4);
     assert.equal(w.ended, false);
+  });
+
+  it("a window started mid-talk (the fleet restarted) numbers from the box's sequence, never below what players had", () => {
+    const msn = (w: LiveWindow, cid: string): number => w.mediaSequence + w.segments.findIndex((s) => s.cid === cid);
+    // Before the restart: segments 0..9, one skipped (7), so the fleet's count ends one behind the box's.
+    const before = fill(skipSegment(fill(EMPTY_WINDOW, 0, 7)), 8, 10);
+    assert.equal(msn(before, 'cid9'), 8);
+    // After it, the box sends its newest segments again; the window starts at the first of them.
+    const after = fill(EMPTY_WINDOW, 4, 10);
+    assert.equal(after.mediaSequence, 7);
+    // The same segment keeps its number or moves forward (by the skips), never back.
+    assert.equal(msn(after, 'cid9'), 9);
   });
 
   it('a new talk while the old one never ended (the box restarted) continues after a discontinuity', () => {
