@@ -70,6 +70,7 @@ export class FleetLink {
     this.log = deps.logger;
   }
 
+  /** Connected and subscribed: what a box publishes from now on reaches the fleet. */
   async start(): Promise<void> {
     const client = mqtt.connect(this.deps.url, {
       username: this.deps.username,
@@ -84,9 +85,12 @@ export class FleetLink {
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('error', (err) => this.log.warn('broker connection error', { error: err.message }));
+    // Resolved once the first subscription is in place: start() returns only then.
+    let subscribed: () => void = () => undefined;
+    const firstSubscription = new Promise<void>((resolve) => (subscribed = resolve));
     client.on('connect', () => {
       this.log.info('connected to the broker');
-      void this.subscribe(client);
+      void this.subscribe(client).then(subscribed);
     });
     client.on('offline', () => this.log.warn('broker unreachable: retrying'));
     // A refused first login is retried, not fatal: with an external Mosquitto the
@@ -109,6 +113,7 @@ export class FleetLink {
         resolve();
       });
     });
+    await firstSubscription;
   }
 
   private async subscribe(client: MqttClient): Promise<void> {

@@ -98,6 +98,7 @@ export class FleetService {
     });
     this.link = link;
     await link.start();
+    broker.welcomeBoxes();
 
     // Known once the HTTP port is (the default public URL names it); enrolment is served only after.
     let boxMqttUrl = '';

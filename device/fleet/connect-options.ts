@@ -18,6 +18,10 @@ export function boxConnectOptions(id: DeviceId, creds: FleetCredentials): IClien
     clean: true,
     keepalive: 30,
     connectTimeout: 10_000,
+    // MQTT.js gives up for good on a refused CONNACK unless told otherwise. A
+    // refused password makes the box enrol again (fleet-client.ts); any other
+    // refusal (server unavailable, a broker starting up) is retried with backoff.
+    reconnectOnConnackError: true,
     will: { topic: will.topic, payload: Buffer.from(will.payload), qos: will.qos, retain: will.retain },
     ...(creds.ca ? { ca: creds.ca } : {}),
   };

@@ -43,6 +43,13 @@ export class EmbeddedBroker implements BrokerControl {
   private servers: Server[] = [];
   private readonly accounts = new WeakMap<Client, { username: string; account: Account }>();
   private readonly log: Logger;
+  /**
+   * A box's login is answered only once the fleet's own link has subscribed:
+   * what a box published before would reach no one (only retained messages
+   * would survive; a segment announced then would be lost).
+   */
+  private welcome: () => void = () => undefined;
+  private readonly welcoming = new Promise<void>((resolve) => (this.welcome = resolve));
 
   constructor(private readonly deps: EmbeddedBrokerDeps) {
     this.log = deps.logger;
@@ -109,8 +116,15 @@ export class EmbeddedBroker implements BrokerControl {
       this.log.warn('connection refused', { username: username ?? null, clientId: client.id });
       return false;
     }
+    // Held, not refused: a refused box would only retry later (its connect timeout is 10 s; the fleet's link takes well under that).
+    if (account === 'box') await this.welcoming;
     this.accounts.set(client, { username, account });
     return true;
+  }
+
+  /** The fleet's link has subscribed: boxes' logins are answered from now on. */
+  welcomeBoxes(): void {
+    this.welcome();
   }
 
   /** Every login is checked against the store, so only a connection made with old credentials must go. Its last will marks it lost. */

@@ -21,6 +21,8 @@ export interface FleetBroker {
   boxCa: string | null;
   /** The embedded broker's ports; null for an external broker. */
   ports: { mqtt: number; mqtts: number | null } | null;
+  /** Called once the fleet's link has subscribed: until then the embedded broker holds boxes' logins. */
+  welcomeBoxes(): void;
   stop(): Promise<void>;
 }
 
@@ -53,7 +55,7 @@ export async function startBroker(config: FleetConfig, store: FleetStore, public
       control = new MosquittoSync({ store, dir: config.mosquittoDir, pidFile: config.mosquittoPidFile, fleetHash: hashMosquittoPassword(password), logger: log.child('mosquitto') });
       await control.start();
     }
-    return { link: { url: external.toString(), username, password, ca }, control, boxCa: ca, ports: null, stop: () => Promise.resolve() };
+    return { link: { url: external.toString(), username, password, ca }, control, boxCa: ca, ports: null, welcomeBoxes: () => undefined, stop: () => Promise.resolve() };
   }
   // The service's own account on its own broker: a new password each start, never stored.
   const password = newSecret();
@@ -81,6 +83,7 @@ export async function startBroker(config: FleetConfig, store: FleetStore, public
     control: broker,
     boxCa: tls?.caPem ?? null,
     ports: { mqtt: ports.port, mqtts: ports.tlsPort },
+    welcomeBoxes: () => broker.welcomeBoxes(),
     stop: () => broker.stop(),
   };
 }

@@ -172,6 +172,8 @@ describe('fleet: service, embedded broker and two boxes', () => {
     assert.equal(r.body.version, 1);
     b.agent = startBox('b');
     await fleet.waitForDevice('box-b', (d) => d['online'] === true && d['appliedVersion'] === 1, 20_000, 'box-b applied version 1');
+    // The box reports the version as soon as it has saved it; the log line follows its pipeline's restart.
+    await b.agent.waitFor((l) => l.msg === 'fleet: desired config applied', 20_000, 'box-b applied the config');
     await sleep(1000);
     const applied = b.agent.lines().filter((l) => l.msg === 'fleet: desired config applied');
     assert.equal(applied.length, 1);
