@@ -51,7 +51,18 @@ export function boxFacts(d: Device): HTMLElement {
   }
   if (health?.wifiSignalDbm !== undefined) facts.push(['Wi-Fi', `${health.wifiSignalDbm} dBm`, health.wifiSignalDbm < -75]);
   if (d.updateWaiting) facts.push(['Update', 'waiting for the talk to end', false]);
-  const watch = d.ipfs || d.destinations.some((x) => x.platform === 'ipfs') ? h('p', { class: 'small' }, h('a', { href: `/watch/${encodeURIComponent(d.id)}`, target: '_blank', rel: 'noopener' }, 'Watch page (any browser, no login)')) : null;
+  // The last talk's recording on IPFS: its CID (pinned by the fleet), played on the watch page until the next talk starts.
+  const vod = d.ipfs?.stream ? null : (d.ipfs?.vodCid ?? null);
+  const watch =
+    d.ipfs || d.destinations.some((x) => x.platform === 'ipfs')
+      ? h(
+          'p',
+          { class: 'small' },
+          h('a', { href: `/watch/${encodeURIComponent(d.id)}`, target: '_blank', rel: 'noopener' }, vod ? 'Watch the last talk (any browser, no login)' : 'Watch page (any browser, no login)'),
+          vod && ' · IPFS CID ',
+          vod && h('code', { title: vod, 'data-testid': 'vod-cid' }, `${vod.slice(0, 10)}…${vod.slice(-6)}`),
+        )
+      : null;
   return h('div', {}, h('dl', { class: 'facts' }, ...facts.flatMap(([k, v, warn]) => [h('dt', {}, k), h('dd', { class: warn ? 'warn' : '' }, v)])), watch);
 }
 

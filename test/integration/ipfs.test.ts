@@ -10,7 +10,7 @@ import { NatVenue } from '../../testbed/netns-nat.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { withChromium } from '../helpers/chromium.js';
 import { sleep } from '../helpers/env.js';
-import { FleetProcess, fleetBoxEnv } from '../helpers/fleet-process.js';
+import { ADMIN_TOKEN, FleetProcess, fleetBoxEnv } from '../helpers/fleet-process.js';
 
 const run = promisify(execFile);
 const BOX = 'box-ipfs';
@@ -139,6 +139,14 @@ describe('ipfs: live HLS over IPFS, from a box to the watch page', () => {
       await page.waitForFunction(() => document.getElementById('status')?.dataset['state'] === 'ended', undefined, { timeout: 15_000 });
       assert.match((await page.textContent('#status')) ?? '', /ended/);
       await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).currentTime > 1, undefined, { timeout: 30_000 });
+
+      // The dashboard shows the recording's CID on the box, with the watch page.
+      await page.goto(fleet.url);
+      await page.getByLabel('Admin token', { exact: true }).fill(ADMIN_TOKEN);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      const card = page.locator(`article.card[data-box="${BOX}"]`);
+      assert.equal(await card.getByTestId('vod-cid').getAttribute('title', { timeout: 15_000 }), vodCid);
+      assert.equal(await card.getByRole('link', { name: /Watch the last talk/ }).getAttribute('href'), `/watch/${BOX}`);
     });
   });
 
