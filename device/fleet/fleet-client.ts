@@ -203,9 +203,10 @@ export class FleetClient {
 
   private async onConnected(client: MqttClient, id: DeviceId): Promise<void> {
     try {
-      await this.publish(outgoing(id, 'status', 'online'));
-      if (this.ipfsNode) await this.publish(outgoing(id, 'ipfsNode', this.ipfsNode));
-      for (const seg of this.recentSegments) await this.publish(outgoing(id, 'ipfsSegment', seg));
+      // Queued at once, in this order, before anything else is sent on this
+      // connection: a segment cut meanwhile goes after the ones sent again.
+      const first = [outgoing(id, 'status', 'online'), ...(this.ipfsNode ? [outgoing(id, 'ipfsNode', this.ipfsNode)] : []), ...this.recentSegments.map((seg) => outgoing(id, 'ipfsSegment', seg))];
+      await Promise.all(first.map((m) => this.publish(m)));
       await this.publishReported();
       const subs = boxSubscriptions(id);
       await client.subscribeAsync(Object.fromEntries(subs.map((s) => [s.filter, { qos: s.qos }])));

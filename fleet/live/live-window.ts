@@ -20,12 +20,19 @@ export interface LiveWindow {
   ended: boolean;
   /** The next listed segment follows a gap or a new talk. */
   pendingDiscontinuity: boolean;
+  /** The box's sequence number of the newest listed segment (-1: none yet). */
+  lastSequence: number;
 }
 
-export const EMPTY_WINDOW: LiveWindow = { stream: null, mediaSequence: 0, discontinuitySequence: 0, segments: [], ended: false, pendingDiscontinuity: false };
+export const EMPTY_WINDOW: LiveWindow = { stream: null, mediaSequence: 0, discontinuitySequence: 0, segments: [], ended: false, pendingDiscontinuity: false, lastSequence: -1 };
 
-/** A retrievable segment joins the live edge; the oldest slide out past `size`. */
+/**
+ * A retrievable segment joins the live edge; the oldest slide out past `size`.
+ * One of the same talk not newer than the live edge (a resent one arriving
+ * after a newer segment) is left out: a playlist never goes back in time.
+ */
 export function listSegment(w: LiveWindow, seg: { stream: string; sequence: number; cid: string; uri: string; durationSeconds: number; discontinuity: boolean }, size: number): LiveWindow {
+  if (w.stream === seg.stream && seg.sequence <= w.lastSequence) return w;
   const newTalk = w.stream !== null && w.stream !== seg.stream;
   // A new talk after one that ended starts a new playlist; players reload it from the top.
   const base = w.stream === null ? { ...w, mediaSequence: seg.sequence } : newTalk && w.ended ? { ...EMPTY_WINDOW, mediaSequence: w.mediaSequence + w.segments.length, discontinuitySequence: w.discontinuitySequence } : w;
@@ -39,6 +46,7 @@ export function listSegment(w: LiveWindow, seg: { stream: string; sequence: numb
     segments: all.slice(dropped.length),
     ended: false,
     pendingDiscontinuity: false,
+    lastSequence: seg.sequence,
   };
 }
 

@@ -52,6 +52,15 @@ describe('the live window', () => {
     assert.equal(msn(after, 'cid9'), 9);
   });
 
+  it('a segment of the same talk not newer than the live edge (resent, arriving late) is left out', () => {
+    const w = fill(EMPTY_WINDOW, 9, 10);
+    assert.equal(listSegment(w, seg(4), 3), w);
+    assert.equal(listSegment(w, seg(9), 3), w);
+    assert.deepEqual(listSegment(w, seg(10), 3).segments.map((s) => s.cid), ['cid9', 'cid10']);
+    // Another talk numbers from its own start.
+    assert.equal(listSegment(endWindow(w, 's1'), seg(0, 's2'), 3).segments.at(-1)!.cid, 'cid0');
+  });
+
   it('a new talk while the old one never ended (the box restarted) continues after a discontinuity', () => {
     const w = listSegment(fill(EMPTY_WINDOW, 0, 2), seg(0, 's2'), 3);
     assert.deepEqual(w.segments.map((s) => s.discontinuity), [false, false, true]);
