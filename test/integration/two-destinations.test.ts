@@ -75,11 +75,15 @@ describe('one encode, two destinations: 640x360 at 25 fps, 1 s keyframes, 800 kb
 
   test('the two destinations carry the same encode (identical video packet sizes)', async () => {
     const [a, b] = await Promise.all(received.map((f) => probePackets(f, 'v')));
-    // Both start at a keyframe; compare the first 100 packets from the later start.
+    // Each relay joins the encode at a keyframe of its own, so either stream may
+    // start first: the first 100 packets of one must appear, in order, in the other.
     const sizesA = (a ?? []).map((p) => p.size);
     const sizesB = (b ?? []).map((p) => p.size);
-    const offset = sizesA.indexOf(sizesB[0] ?? -1);
-    assert.ok(offset >= 0, 'the second stream starts on a packet of the first');
-    assert.deepEqual(sizesB.slice(0, 100), sizesA.slice(offset, offset + 100));
+    assert.ok(sizesA.length >= 100 && sizesB.length >= 100, `${sizesA.length} and ${sizesB.length} packets`);
+    const runOf = (later: number[], earlier: number[]): boolean => {
+      const head = later.slice(0, 100).join();
+      return earlier.some((_, i) => earlier.slice(i, i + 100).join() === head);
+    };
+    assert.ok(runOf(sizesB, sizesA) || runOf(sizesA, sizesB), 'neither stream carries the other\'s first 100 packets');
   });
 });
