@@ -2,6 +2,7 @@ import type { DeviceConfig } from '../../common/config/schema.js';
 import type { Destination } from '../../common/destination.js';
 import type { Camera, CameraFormat, Hardware } from '../hardware/types.js';
 import { snapshotSteps, type SnapshotPlan } from './snapshot-plan.js';
+import { pickX264Preset, type X264Preset } from './x264-budget.js';
 
 /**
  * A typed description of one streaming session: what is captured, how it
@@ -31,6 +32,8 @@ export interface PipelinePlan {
   video: {
     input: VideoInput;
     encoder: VideoEncoder;
+    /** x264's speed preset, chosen to fit the board's CPU budget (x264-budget.ts); null with other encoders. */
+    x264Preset: X264Preset | null;
     /**
      * The raw format the camera and the slate are brought to before the
      * encoder: both must match exactly, or switching between them would
@@ -117,6 +120,9 @@ function pickEncoder(config: DeviceConfig, hw: Hardware, camera: Camera | 'test'
       else choices.push('encoder: passthrough of the camera\'s H.264; keyframe interval and bitrate are the camera\'s');
       return cameraH264 ? 'passthrough' : null;
     case 'auto':
+      // Not chosen by itself while an encoder exists: the camera's own H.264
+      // has no slate and the camera's keyframe interval, which platforms check.
+      if (cameraH264 && (hardware || x264)) choices.push("encoder: the camera also sends H.264; ROOMCAST_ENCODER=passthrough saves the encode, but gives up the slate and the fixed keyframe interval");
       if (hardware) {
         choices.push(`encoder: hardware v4l2h264enc (${hw.board.model ?? 'board'} has one)`);
         return 'v4l2h264enc';
@@ -132,6 +138,17 @@ function pickEncoder(config: DeviceConfig, hw: Hardware, camera: Camera | 'test'
       errors.push('no H.264 encoder: install gstreamer1.0-plugins-ugly (x264enc) or use a Pi 3/4 or a camera that sends H.264');
       return null;
   }
+}
+
+function fitX264(config: DeviceConfig, hw: Hardware, choices: string[], errors: string[]): X264Preset | null {
+  const { width, height } = config.videoSize;
+  const fit = pickX264Preset(hw.board.pi, width, height, config.framerate);
+  if (!fit.ok) {
+    errors.push(fit.error);
+    return null;
+  }
+  choices.push(`encoder: ${fit.reason}`);
+  return fit.preset;
 }
 
 /** The camera format to capture: H.264 only for passthrough; otherwise MJPEG over raw (USB 2 bandwidth). */
@@ -256,6 +273,7 @@ export function planPipeline(config: DeviceConfig, hw: Hardware, ctx: PlanContex
   const errors: string[] = [];
   const camera = pickCamera(config, hw, choices, errors);
   const encoder = pickEncoder(config, hw, camera, choices, errors);
+  const x264Preset = encoder === 'x264' ? fitX264(config, hw, choices, errors) : null;
   const audio = pickAudio(config, hw, choices);
   if (config.destinations.length === 0 && config.recordDir === null) {
     errors.push('nothing to do: set ROOMCAST_DESTINATIONS, ROOMCAST_RECORD_DIR, or both');
@@ -275,6 +293,7 @@ export function planPipeline(config: DeviceConfig, hw: Hardware, ctx: PlanContex
     video: {
       input,
       encoder,
+      x264Preset,
       raw: rawFormat(input),
       slate: encoder === 'passthrough' ? null : { roomName: config.roomName, message: config.slateMessage, image: config.slateImage },
       snapshot: planSnapshot(encoder, config.videoSize, hw, choices),

@@ -158,7 +158,7 @@ function videoEncode(v: PipelinePlan['video']): string[] {
           bitrate: v.bitrateKbps,
           pass: 'cbr',
           'vbv-buf-capacity': 1000,
-          'speed-preset': 'veryfast',
+          'speed-preset': v.x264Preset ?? 'veryfast',
           tune: 'zerolatency',
           'key-int-max': v.keyframeInterval,
           'option-string': 'scenecut=0:nal-hrd=cbr:filler=1:vbv-init=0.5',

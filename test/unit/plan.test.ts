@@ -87,6 +87,22 @@ describe('encoder', () => {
     assert.ok(p.choices.some((c) => c.includes('Pi 5 has none')), p.choices.join('\n'));
   });
 
+  it('x264 fits the board: a Pi 5 takes 720p30 and 1080p30 at veryfast, 1080p60 at ultrafast, and refuses 2160p30', () => {
+    const preset = (size: string, fps: string): string | null => plan({ ROOMCAST_VIDEO_SIZE: size, ROOMCAST_FRAMERATE: fps }, pi5({ cameras: [PICAM3] })).video.x264Preset;
+    assert.equal(preset('1280x720', '30'), 'veryfast');
+    assert.equal(preset('1920x1080', '30'), 'veryfast');
+    assert.equal(preset('1920x1080', '60'), 'ultrafast');
+    hasError(errors({ ROOMCAST_VIDEO_SIZE: '3840x2160' }, pi5({ cameras: [PICAM3] })), /x264 cannot encode 3840x2160 at 30 fps on this board within 1 core.*ROOMCAST_VIDEO_SIZE/);
+    assert.ok(plan({}, pi5({ cameras: [PICAM3] })).choices.some((c) => /x264 preset veryfast: about 0\.4 of 1 core for 1280x720 at 30 fps/.test(c)));
+  });
+
+  it('x264 forced on a Pi 4 drops to a faster preset at 720p30 and refuses 1080p30; off a Pi it is veryfast', () => {
+    assert.equal(plan({ ROOMCAST_ENCODER: 'x264' }, pi4()).video.x264Preset, 'superfast');
+    hasError(errors({ ROOMCAST_ENCODER: 'x264', ROOMCAST_VIDEO_SIZE: '1920x1080' }, pi4()), /x264 cannot encode 1920x1080/);
+    assert.equal(plan({ ROOMCAST_ENCODER: 'x264' }, pi4({ board: { model: null, pi: null } })).video.x264Preset, 'veryfast');
+    assert.equal(plan({}, pi4()).video.x264Preset, null);
+  });
+
   it('hardware on a Pi 5 is an error', () => {
     hasError(errors({ ROOMCAST_ENCODER: 'hardware' }, pi5({ cameras: [PICAM3] })), /ROOMCAST_ENCODER=hardware/);
   });
@@ -101,6 +117,13 @@ describe('encoder', () => {
 
   it('x264 without the x264enc element is an error', () => {
     hasError(errors({ ROOMCAST_ENCODER: 'x264' }, pi5({ elements: elementsWithout('x264enc') })), /x264enc/);
+  });
+
+  it('auto with an encoder and an H.264 camera encodes, and offers passthrough in its choices', () => {
+    const p = plan({}, pi5({ cameras: [C920_H264] }));
+    assert.equal(p.video.encoder, 'x264');
+    assert.ok(p.choices.some((c) => c.includes('ROOMCAST_ENCODER=passthrough saves the encode')), p.choices.join('\n'));
+    assert.ok(!plan({}, pi5({ cameras: [C920] })).choices.some((c) => c.includes('passthrough')));
   });
 
   it('auto with no encoder element but an H.264 camera passes the camera stream through', () => {

@@ -35,6 +35,7 @@ function makePlan(over: PlanOverrides = {}): PipelinePlan {
     video: {
       input: { kind: 'test' },
       encoder: 'x264',
+      x264Preset: 'veryfast',
       raw: { format: 'I420', colorimetry: 'bt601' },
       slate: { roomName: 'Main hall', message: "We'll be right back", image: null },
       snapshot: null,
@@ -109,6 +110,11 @@ describe('core: video', () => {
     for (const o of ['scenecut=0', 'nal-hrd=cbr', 'filler=1']) assert.ok(options.includes(o), `option-string lacks ${o}: ${options.join(':')}`);
     assert.deepEqual(branch(b, 'input-selector').slice(0, 2), ['input-selector', 'x264enc']);
     assert.deepEqual(all(b, 'v4l2h264enc'), []);
+  });
+
+  it("x264 runs at the planner's preset", () => {
+    assert.equal(only(launchOf({}), 'x264enc')['speed-preset'], 'veryfast');
+    assert.equal(only(launchOf({ video: { x264Preset: 'ultrafast' } }), 'x264enc')['speed-preset'], 'ultrafast');
   });
 
   it('v4l2h264enc gets bitrate and keyframe period through extra-controls', () => {
