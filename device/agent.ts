@@ -18,6 +18,7 @@ import { renderCore, renderSlate, renderSources } from './pipeline/render.js';
 import { planReconfigure, type ReconfigurePlan } from './reconfigure.js';
 import type { SnapshotPlan } from './pipeline/snapshot-plan.js';
 import { SnapshotError, SnapshotRequests, type Snapshot } from './snapshot-requests.js';
+import { FreshStill } from './stills/fresh-still.js';
 import { IdleStills } from './stills/idle-still.js';
 import type { SourceFeed } from './pipeline/host-messages.js';
 import { applyAudioLevel, applyCoreStats, applyVideoSource, destinationEntry, initialIpfsState, initialState, mediaFlowing, withDestination, withPhase, type DestinationState, type StreamState } from './state.js';
@@ -44,6 +45,8 @@ export const STOP_DEADLINE_MS = 4000;
 const DISK_CHECK_MS = 10_000;
 /** A still takes a frame or two; several tries at a lower quality stay well inside this. */
 const SNAPSHOT_TIMEOUT_MS = 5000;
+/** Every dashboard open on a live box asks for a still: the pipeline is asked at most this often. */
+const LIVE_STILL_INTERVAL_MS = 2000;
 
 /**
  * The box agent: turns "go live" and "stop" into pipeline hosts (one core,
@@ -68,6 +71,7 @@ export class DeviceAgent {
   private wantLive = false;
   private identifyUntil = 0;
   private readonly idleStills = new IdleStills();
+  private readonly liveStills = new FreshStill(LIVE_STILL_INTERVAL_MS);
   private lastSample: { at: number; stats: HostStats } | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private stateLogTimer: NodeJS.Timeout | null = null;
@@ -217,6 +221,8 @@ export class DeviceAgent {
     const planned = this.planSession();
     if (!planned.ok) return planned;
     this.wantLive = true;
+    // An idle still being taken holds the camera the pipeline is about to open.
+    this.idleStills.cancel('the box went live while the still was being taken');
     this.failuresInARow = 0;
     this.recordingDisabled = false;
     this.state = { ...this.state, restarts: 0, recording: { ...this.state.recording, segmentsClosed: 0, stopped: null } };
@@ -308,7 +314,8 @@ export class DeviceAgent {
     if (!this.wantLive) return this.idleSnapshot(maxBytes);
     if (!this.host) return Promise.reject(new SnapshotError('not live: no picture yet'));
     if (!this.coreStills) return Promise.reject(new SnapshotError('this box takes no snapshots: its pipeline has no raw picture (passthrough) or no JPEG encoder'));
-    return this.snapshots.ask(this.host, this.coreStills.steps, maxBytes, SNAPSHOT_TIMEOUT_MS);
+    const [host, steps] = [this.host, this.coreStills.steps];
+    return this.liveStills.take(maxBytes, () => this.snapshots.ask(host, steps, maxBytes, SNAPSHOT_TIMEOUT_MS));
   }
 
   /** The camera is free while idle: a still straight from it (device/stills/). */
@@ -361,6 +368,8 @@ export class DeviceAgent {
         break;
       }
       case 'source':
+        // The picture changes (slate on or off): the next still shows it.
+        if (msg.feed === 'video') this.liveStills.forget();
         this.onSource(msg.feed, msg.ok, msg.reason);
         break;
       case 'segment-closed':
@@ -472,6 +481,7 @@ export class DeviceAgent {
   /** Stop streaming: the recorder finalises its segment and each RTMP session is closed. */
   async stopStream(): Promise<void> {
     this.wantLive = false;
+    this.liveStills.cancel('the stream stopped');
     if (this.diskTimer) clearInterval(this.diskTimer);
     this.diskTimer = null;
     if (this.retryTimer) clearTimeout(this.retryTimer);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SnapshotError, type Snapshot } from '../snapshot-requests.js';
+import { FreshStill } from './fresh-still.js';
 import { IDLE_STILL_HEIGHT, IDLE_STILL_WIDTH, planIdleStill, type StillTools } from './idle-still-plan.js';
 import type { VideoInput } from '../pipeline/plan.js';
 
@@ -25,37 +26,39 @@ export async function findStillTools(): Promise<StillTools> {
 /**
  * A still of the idle camera (nothing else holds it), rate-limited: a second
  * ask within 5 s gets the same picture. Never while the stream runs: then the
- * still comes from the running pipeline.
+ * still comes from the running pipeline, and going live first cancels a still
+ * being taken, so the tool lets go of the camera.
  */
 export class IdleStills {
-  private last: { at: number; still: Snapshot } | null = null;
-  private busy: Promise<Snapshot> | null = null;
+  private readonly fresh = new FreshStill(MIN_INTERVAL_MS);
   /** Looked for at the first still, not at start: nothing on the way to the first frame. */
   private tools: Promise<StillTools> | null = null;
 
   take(input: VideoInput, legacyPicam: boolean, maxBytes: number): Promise<Snapshot> {
-    if (this.last && Date.now() - this.last.at < MIN_INTERVAL_MS && this.last.still.jpegBase64.length * 0.75 <= maxBytes) return Promise.resolve(this.last.still);
-    this.busy ??= this.capture(input, legacyPicam, maxBytes).finally(() => (this.busy = null));
-    return this.busy;
+    return this.fresh.take(maxBytes, (signal) => this.capture(input, legacyPicam, maxBytes, signal));
   }
 
-  private async capture(input: VideoInput, legacyPicam: boolean, maxBytes: number): Promise<Snapshot> {
+  /** Stops the still being taken (its tool is killed) and forgets the last one. */
+  cancel(reason: string): void {
+    this.fresh.cancel(reason);
+  }
+
+  private async capture(input: VideoInput, legacyPicam: boolean, maxBytes: number, signal: AbortSignal): Promise<Snapshot> {
     this.tools ??= findStillTools();
     const tools = await this.tools;
     let smallest = Infinity;
     for (const quality of QUALITIES) {
-      const jpeg = await this.once(input, legacyPicam, tools, quality);
+      const jpeg = await this.once(input, legacyPicam, tools, quality, signal);
       smallest = Math.min(smallest, jpeg.length);
       if (jpeg.length <= maxBytes) {
-        const still = { jpegBase64: jpeg.toString('base64'), width: IDLE_STILL_WIDTH, height: IDLE_STILL_HEIGHT };
-        this.last = { at: Date.now(), still };
-        return still;
+        return { jpegBase64: jpeg.toString('base64'), width: IDLE_STILL_WIDTH, height: IDLE_STILL_HEIGHT };
       }
     }
     throw new SnapshotError(`the idle camera's picture does not fit in one message: ${smallest} bytes at best, more than ${maxBytes}`);
   }
 
-  private async once(input: VideoInput, legacyPicam: boolean, tools: StillTools, quality: number): Promise<Buffer> {
+  private async once(input: VideoInput, legacyPicam: boolean, tools: StillTools, quality: number, signal: AbortSignal): Promise<Buffer> {
+    signal.throwIfAborted();
     const dir = await mkdtemp(join(tmpdir(), 'roomcast-still-'));
     try {
       const plan = planIdleStill(input, legacyPicam, tools, quality, dir);
@@ -63,14 +66,14 @@ export class IdleStills {
         case 'none':
           throw new SnapshotError(plan.reason);
         case 'rpicam-still':
-          return (await run(plan.command, plan.args, { encoding: 'buffer', timeout: TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 })).stdout;
+          return (await run(plan.command, plan.args, { encoding: 'buffer', timeout: TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024, signal })).stdout;
         case 'raspistill': {
           const { Raspistill } = createRequire(import.meta.url)('node-raspistill') as typeof import('node-raspistill');
           const camera = new Raspistill({ noFileSave: true, noPreview: true, encoding: 'jpg', width: plan.width, height: plan.height, quality: plan.quality, time: 500 });
           return await camera.takePhoto();
         }
         case 'gstreamer': {
-          await run('gst-launch-1.0', plan.args, { timeout: TIMEOUT_MS });
+          await run('gst-launch-1.0', plan.args, { timeout: TIMEOUT_MS, signal });
           const files = (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort();
           const last = files.at(-1);
           if (!last) throw new SnapshotError('the camera gave no picture');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -66,5 +66,70 @@ describe('IdleStills with rpicam-still and raspistill (through node-raspistill) 
     assert.match(args, /-w 640/);
     assert.match(args, /-h 360/);
     assert.match(args, /-o -/);
+  });
+});
+
+/** An rpicam-still stand-in that holds the camera (sleeps) until killed, and one that counts its runs. */
+describe('IdleStills: rate-limited, and cancelled when the box goes live', () => {
+  const tmp = useTempDir('roomcast-idle-cancel-');
+  let path: string | undefined;
+  const usePath = async (script: string): Promise<void> => {
+    const bin = join(tmp.dir, `bin-${Math.random().toString(36).slice(2)}`);
+    await mkdir(bin);
+    await writeFile(join(bin, 'rpicam-still'), `#!/bin/sh\n${script}\n`);
+    await chmod(join(bin, 'rpicam-still'), 0o755);
+    process.env['PATH'] = `${bin}:${path ?? ''}`;
+  };
+  before(() => {
+    path = process.env['PATH'];
+  });
+  let pid = 0;
+  after(() => {
+    process.env['PATH'] = path;
+    // Only if the test failed and left the stand-in running.
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  });
+
+  it('a second still within 5 s is the same picture, without running the tool again', async () => {
+    const jpeg = join(tmp.dir, 'bars.jpg');
+    await run('gst-launch-1.0', ['-q', 'videotestsrc', 'num-buffers=1', '!', 'video/x-raw,width=640,height=360', '!', 'jpegenc', '!', 'filesink', `location=${jpeg}`]);
+    const runs = join(tmp.dir, 'runs');
+    await usePath(`echo run >> "${runs}"\ncat "${jpeg}"`);
+    const stills = new IdleStills();
+    const first = await stills.take({ kind: 'libcamera' }, false, 1_000_000);
+    const second = await stills.take({ kind: 'libcamera' }, false, 1_000_000);
+    assert.equal(second.jpegBase64, first.jpegBase64);
+    assert.equal((await readFile(runs, 'utf8')).trim().split('\n').length, 1);
+  });
+
+  it('cancel kills the tool holding the camera and the ask is answered with the reason', async () => {
+    const pidFile = join(tmp.dir, 'pid');
+    await usePath(`echo $$ > "${pidFile}"\nexec sleep 30`);
+    const stills = new IdleStills();
+    const asked = stills.take({ kind: 'libcamera' }, false, 1_000_000);
+    for (let i = 0; i < 200 && !pid; i++) {
+      pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim()) || 0;
+      if (!pid) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(pid > 0, 'the tool started');
+    stills.cancel('the box went live while the still was being taken');
+    await assert.rejects(asked, { name: 'SnapshotError', message: /went live/ });
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 40 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(alive(), false, 'the tool was killed and let go of the camera');
+    pid = 0;
   });
 });

@@ -109,6 +109,9 @@ describe('snapshot: a still of what a real box sends, through the fleet', () => 
     assert.equal(got.status, 200);
     assert.equal(got.type, 'image/jpeg');
     assert.ok(got.bytes.equals(jpeg), 'snapshot.jpg differs from the command\'s JPEG');
+    // Asked again at once (a second dashboard): the same still, not a new one
+    // from the pipeline (the pattern's running clock would differ).
+    assert.ok((await takeStill('bars-again')).jpeg.equals(jpeg), 'a second still within 2 s was taken anew');
     lastStill = jpeg;
   });
 
