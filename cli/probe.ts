@@ -1,17 +1,23 @@
 import type { Env } from '../common/config/load.js';
+import { createLogger } from '../common/log.js';
 import { stamp } from '../device/agent.js';
 import { detectHardware } from '../device/hardware/detect.js';
 import { hostPaths } from '../device/hardware/paths.js';
+import { SystemHealthProbe } from '../device/health/system-probe.js';
 import { readGpioChips } from '../device/panel/gpio-chips.js';
 import { sysfsNumber } from '../device/panel/gpio-numbers.js';
 import { planPipeline } from '../device/pipeline/plan.js';
 import { renderCore, renderDestination, renderSlate, renderSources } from '../device/pipeline/render.js';
 import { configOrExit } from './config-or-exit.js';
+import { healthLine } from './probe-health.js';
 
 /** `roomcast probe`: what the box sees and what it would run. The launch line holds no stream key. */
 export async function runProbe(env: Env, json: boolean): Promise<void> {
   const { config } = configOrExit(env);
-  const hw = await detectHardware(hostPaths(env));
+  const paths = hostPaths(env);
+  const hw = await detectHardware(paths);
+  // One sample of the same probe the fleet gets; a measure it cannot take is logged to stderr and left out.
+  const health = await new SystemHealthProbe({ paths, dirs: { dataDir: config.dataDir, recordDir: config.recordDir }, log: createLogger('probe.health', process.stderr) }).sample();
   const planned = planPipeline(config, hw, { sessionStamp: stamp(new Date()) });
   const pipeline = planned.ok ? renderCore(planned.plan).launch : null;
   const sources = planned.ok ? renderSources(planned.plan).map((s) => s.launch) : [];
@@ -19,14 +25,15 @@ export async function runProbe(env: Env, json: boolean): Promise<void> {
   // A relay's description is the same for every destination but for its URL, which it does not hold.
   const first = planned.ok ? planned.plan.destinations[0] : undefined;
   const relay = first ? renderDestination(first, 0).launch : null;
-  const gpio = await gpioReport(hostPaths(env).sys, { button: config.gpioButton, light: config.gpioLed });
+  const gpio = await gpioReport(paths.sys, { button: config.gpioButton, light: config.gpioLed });
   if (json) {
-    const report = { board: hw.board, gpio, cameras: hw.cameras, microphones: hw.microphones, elements: [...hw.elements].sort(), hardwareEncoder: hw.hardwareEncoder, plan: planned.ok ? { choices: planned.plan.choices, destinations: planned.plan.destinations.map((d) => ({ id: d.id, url: d.display })) } : null, errors: planned.ok ? [] : planned.errors, pipeline, sources, slate, relay };
+    const report = { board: hw.board, health, gpio, cameras: hw.cameras, microphones: hw.microphones, elements: [...hw.elements].sort(), hardwareEncoder: hw.hardwareEncoder, plan: planned.ok ? { choices: planned.plan.choices, destinations: planned.plan.destinations.map((d) => ({ id: d.id, url: d.display })) } : null, errors: planned.ok ? [] : planned.errors, pipeline, sources, slate, relay };
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return;
   }
   const lines: string[] = [];
   lines.push(`Board:        ${hw.board.model ?? 'not a Raspberry Pi'}`);
+  lines.push(`Health:       ${healthLine(health)}`);
   lines.push('Cameras:');
   if (hw.cameras.length === 0) lines.push('  (none)');
   for (const c of hw.cameras) lines.push(`  ${c.device}  ${c.kind}  "${c.name}"  driver ${c.driver}  formats ${c.formats.join(', ') || 'unknown'}`);

@@ -47,11 +47,18 @@ export const PLUGIN_FILE: Record<(typeof KNOWN_ELEMENTS)[number], string> = {
   appsink: 'libgstapp.so',
 };
 
-/** Where GStreamer looks for plugins: the environment's paths, then the distribution's. */
+/**
+ * Where GStreamer looks for plugins: GST_PLUGIN_PATH first, then the system
+ * path. As in GStreamer itself, GST_PLUGIN_SYSTEM_PATH (when set) replaces the
+ * distribution's folders rather than adding to them.
+ */
 export function pluginDirs(env: Readonly<Record<string, string | undefined>>): string[] {
-  const fromEnv = ['GST_PLUGIN_PATH_1_0', 'GST_PLUGIN_PATH', 'GST_PLUGIN_SYSTEM_PATH_1_0', 'GST_PLUGIN_SYSTEM_PATH'].flatMap((k) => (env[k] ?? '').split(':')).filter((d) => d.length > 0);
+  const split = (k: string): string[] => (env[k] ?? '').split(':').filter((d) => d.length > 0);
+  const extra = [...split('GST_PLUGIN_PATH_1_0'), ...split('GST_PLUGIN_PATH')];
+  const systemVar = ['GST_PLUGIN_SYSTEM_PATH_1_0', 'GST_PLUGIN_SYSTEM_PATH'].find((k) => env[k] !== undefined);
+  if (systemVar !== undefined) return [...extra, ...split(systemVar)];
   const triplets = ['x86_64-linux-gnu', 'aarch64-linux-gnu', 'arm-linux-gnueabihf'];
-  return [...fromEnv, ...triplets.map((t) => `/usr/lib/${t}/gstreamer-1.0`), '/usr/lib/gstreamer-1.0', '/usr/local/lib/gstreamer-1.0'];
+  return [...extra, ...triplets.map((t) => `/usr/lib/${t}/gstreamer-1.0`), '/usr/lib/gstreamer-1.0', '/usr/local/lib/gstreamer-1.0'];
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -103,15 +110,42 @@ export async function detectBoard(paths: HostPaths): Promise<Board> {
 
 /** Drivers of the Pi camera receivers, which libcamera drives. */
 const LIBCAMERA_DRIVERS = new Set(['unicam', 'rp1-cfe']);
-const LEGACY_CAMERA_DRIVERS = new Set(['bcm2835-v4l2', 'bcm2835_v4l2']);
 /** Nodes that are codecs or ISPs, not cameras. */
 const NOT_CAMERAS = /^(bcm2835-codec|bcm2835-isp|pispbe|rpi-hevc|rpivid)/;
+
+/*
+ * The legacy camera stack (start_x=1): the bcm2835-v4l2 module
+ * (drivers/staging/vc04_services/bcm2835-camera, built as bcm2835-v4l2.o, so
+ * /sys/module/bcm2835_v4l2) registers its v4l2_device with no parent device,
+ * on every kernel from its module_init days to the bcm2835-camera platform
+ * driver (4.19+) and the vchiq bus (6.8+). Its node is therefore a virtual
+ * device: /sys/class/video4linux/videoN has no device/driver link to follow,
+ * and its name is the video_device template's, "camera0" ("mmal service
+ * 16.1" is only VIDIOC_QUERYCAP's card name). So the node is recognised by
+ * that name, no parent, and the module being present.
+ */
+const LEGACY_CAMERA_MODULE = 'bcm2835_v4l2';
+const LEGACY_CAMERA_NODE_NAME = 'camera0';
 
 interface VideoNode {
   node: string;
   name: string;
-  driver: string;
+  /** The bound driver of the node's parent device; null when the node has no parent (a virtual device). */
+  driver: string | null;
   index: number;
+}
+
+async function parentDriver(nodeDir: string): Promise<string | null> {
+  try {
+    await access(join(nodeDir, 'device'));
+  } catch {
+    return null;
+  }
+  try {
+    return basename(await readlink(join(nodeDir, 'device/driver')));
+  } catch {
+    return '';
+  }
 }
 
 async function videoNodes(paths: HostPaths): Promise<VideoNode[]> {
@@ -120,31 +154,26 @@ async function videoNodes(paths: HostPaths): Promise<VideoNode[]> {
   for (const entry of (await list(cls)).filter((e) => /^video\d+$/.test(e))) {
     const name = (await readText(join(cls, entry, 'name'))) ?? entry;
     const index = Number((await readText(join(cls, entry, 'index'))) ?? '0');
-    let driver = '';
-    try {
-      driver = basename(await readlink(join(cls, entry, 'device/driver')));
-    } catch {
-      driver = '';
-    }
-    nodes.push({ node: entry, name, driver, index });
+    nodes.push({ node: entry, name, driver: await parentDriver(join(cls, entry)), index });
   }
   return nodes.sort((a, b) => Number(a.node.slice(5)) - Number(b.node.slice(5)));
 }
 
 export async function detectCameras(paths: HostPaths, tools: DetectTools): Promise<{ cameras: Camera[]; hardwareEncoder: boolean }> {
   const nodes = await videoNodes(paths);
+  const legacyModule = await exists(join(paths.sys, 'module', LEGACY_CAMERA_MODULE));
   const cameras: Camera[] = [];
   const seenLibcamera = new Set<string>();
   for (const n of nodes) {
     const device = join(paths.dev, n.node);
     if (NOT_CAMERAS.test(n.name)) continue;
-    if (LIBCAMERA_DRIVERS.has(n.driver)) {
+    if (n.driver !== null && LIBCAMERA_DRIVERS.has(n.driver)) {
       // One receiver exposes several nodes (image, embedded data, ...); list the sensor once.
       if (seenLibcamera.has(n.driver)) continue;
       seenLibcamera.add(n.driver);
       cameras.push({ kind: 'picam', device, name: n.name, driver: n.driver, formats: ['raw'] });
-    } else if (LEGACY_CAMERA_DRIVERS.has(n.driver)) {
-      cameras.push({ kind: 'picam-legacy', device, name: n.name, driver: n.driver, formats: await tools.cameraFormats(device) });
+    } else if (n.driver === null && legacyModule && n.name === LEGACY_CAMERA_NODE_NAME) {
+      cameras.push({ kind: 'picam-legacy', device, name: n.name, driver: LEGACY_CAMERA_MODULE, formats: await tools.cameraFormats(device) });
     } else if (n.driver === 'uvcvideo' && n.index === 0) {
       // UVC cameras expose a capture node (index 0) and a metadata node (index 1).
       cameras.push({ kind: 'usb', device, name: n.name, driver: n.driver, formats: await tools.cameraFormats(device) });

@@ -3,11 +3,13 @@
 export type CameraFormat = 'raw' | 'mjpeg' | 'h264';
 
 export interface Camera {
-  /** picam: libcamera stack; picam-legacy: bcm2835-v4l2 (legacy stack); usb: a UVC camera or HDMI dongle. */
+  /** picam: libcamera stack; picam-legacy: the bcm2835_v4l2 module (legacy MMAL stack, start_x=1); usb: a UVC camera or HDMI dongle. */
   kind: 'picam' | 'picam-legacy' | 'usb';
   /** /dev/videoN (for libcamera cameras, the sensor's capture node). */
   device: string;
+  /** /sys/class/video4linux/videoN/name ("camera0" for the legacy camera). */
   name: string;
+  /** The bound driver (the module, bcm2835_v4l2, for the legacy camera, whose node has no parent device). */
   driver: string;
   formats: CameraFormat[];
 }

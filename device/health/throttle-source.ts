@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { access, constants, readFile } from 'node:fs/promises';
+import { access, constants, readdir, readFile } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { HostPaths } from '../hardware/paths.js';
 import { HealthSourceError } from './probe.js';
@@ -18,8 +18,23 @@ const GIVE_UP_AFTER = 3;
 
 export const DEFAULT_VCGENCMD: VcgencmdOptions = { command: 'vcgencmd', timeoutMs: 2000, path: process.env['PATH'] ?? '' };
 
-/** Where the Pi OS (and balenaOS) kernel exposes the firmware's flags, relative to /sys. */
+/**
+ * The firmware driver (drivers/firmware/raspberrypi.c) puts get_throttled on
+ * its own device, the DT node "firmware" under the SoC bus node, which the
+ * kernel names "<bus>:firmware": "soc" on Pi 0-4 (bcm283x.dtsi), so
+ * /sys/devices/platform/soc/soc:firmware/get_throttled, but
+ * "soc@107c000000" on Pi 5 (bcm2712.dtsi). This is the Pi 0-4 path,
+ * relative to /sys.
+ */
 export const GET_THROTTLED_SYSFS = 'devices/platform/soc/soc:firmware/get_throttled';
+
+/** Pure: the entries of /sys/devices/platform -> where get_throttled may be, relative to /sys, "soc" first. */
+export function getThrottledCandidates(platformEntries: readonly string[]): string[] {
+  return platformEntries
+    .filter((e) => /^soc(@[0-9a-f]+)?$/.test(e))
+    .sort()
+    .map((bus) => `devices/platform/${bus}/${bus}:firmware/get_throttled`);
+}
 
 function isMissing(err: unknown): boolean {
   return err instanceof Error && 'code' in err && (err.code === 'ENOENT' || err.code === 'ENOTDIR');
@@ -53,15 +68,8 @@ export class FirmwareThrottleSource {
 
   /** The bit field, or undefined when this box has no source (not a Pi). */
   async read(): Promise<number | undefined> {
-    const file = join(this.paths.sys, GET_THROTTLED_SYSFS);
-    try {
-      const text = await readFile(file, 'utf8');
-      const bits = parseSysfsThrottled(text);
-      if (bits === null) throw new HealthSourceError(file, 'not a hex number');
-      return bits;
-    } catch (err) {
-      if (!isMissing(err)) throw err;
-    }
+    const fromSysfs = await this.readSysfs();
+    if (fromSysfs !== undefined) return fromSysfs;
     const command = await this.findVcgencmd();
     if (command === null) return undefined;
     try {
@@ -73,6 +81,33 @@ export class FirmwareThrottleSource {
       if (this.failures < GIVE_UP_AFTER || !(err instanceof HealthSourceError)) throw err;
       this.vcgencmd = null;
       throw new HealthSourceError(command, `${err.problem}; failed ${GIVE_UP_AFTER} times in a row, not run again`);
+    }
+  }
+
+  /** The sysfs word, or undefined when no get_throttled file exists (looked for at each read: the firmware driver may bind late). */
+  private async readSysfs(): Promise<number | undefined> {
+    for (const relative of getThrottledCandidates(await this.platformEntries())) {
+      const file = join(this.paths.sys, relative);
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        if (isMissing(err)) continue;
+        throw err;
+      }
+      const bits = parseSysfsThrottled(text);
+      if (bits === null) throw new HealthSourceError(file, 'not a hex number');
+      return bits;
+    }
+    return undefined;
+  }
+
+  private async platformEntries(): Promise<string[]> {
+    try {
+      return await readdir(join(this.paths.sys, 'devices/platform'));
+    } catch (err) {
+      if (isMissing(err)) return [];
+      throw err;
     }
   }
 

@@ -46,7 +46,7 @@ export function throttleFlags(bits: number): ThrottleFlags {
 const HEX_WORD = /^(?:0x)?([0-9a-f]{1,8})$/i;
 
 /**
- * The text of /sys/devices/platform/soc/soc:firmware/get_throttled. The Pi
+ * The text of the firmware device's get_throttled file (throttle-source.ts). The Pi
  * kernel's driver prints it with "%x\n" (hex without 0x), so "50000" is
  * 0x50000, never fifty thousand; a 0x prefix is accepted too. Null for
  * anything else.

@@ -16,7 +16,7 @@ export function elementsWithout(...missing: string[]): Set<string> {
 }
 
 export const PICAM3: Camera = { kind: 'picam', device: '/dev/video0', name: 'unicam-image', driver: 'unicam', formats: ['raw'] };
-export const PICAM_LEGACY: Camera = { kind: 'picam-legacy', device: '/dev/video0', name: 'mmal service 16.1', driver: 'bcm2835-v4l2', formats: ['raw', 'mjpeg', 'h264'] };
+export const PICAM_LEGACY: Camera = { kind: 'picam-legacy', device: '/dev/video0', name: 'camera0', driver: 'bcm2835_v4l2', formats: ['raw', 'mjpeg', 'h264'] };
 /** A C920 with current firmware: YUYV and MJPG. */
 export const C920: Camera = { kind: 'usb', device: '/dev/video0', name: 'HD Pro Webcam C920', driver: 'uvcvideo', formats: ['raw', 'mjpeg'] };
 /** An older C920 (or a C930e) that also sends H.264 itself. */

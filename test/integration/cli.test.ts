@@ -1,24 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { promisify } from 'node:util';
-import { CLI } from '../helpers/agent-process.js';
+import { roomcast } from '../helpers/cli-run.js';
 import { useTempDir } from '../helpers/fixture.js';
 import { boxEnv, sleep } from '../helpers/env.js';
 import { pidsWithEnv } from '../../testbed/proc-tree.js';
-
-const run = promisify(execFile);
-
-async function roomcast(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 30_000, killSignal: 'SIGKILL' });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('the roomcast command', () => {
   const tmp = useTempDir('roomcast-cli-');

@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
+import { cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { detectBoard, detectHardware, KNOWN_ELEMENTS, parseV4l2Formats, piModelOf } from '../../device/hardware/detect.js';
-import { hostPaths, type HostPaths } from '../../device/hardware/paths.js';
+import { hostPaths } from '../../device/hardware/paths.js';
 import { planPipeline } from '../../device/pipeline/plan.js';
 import { configFrom } from '../helpers/config.js';
 import { FakeDetectTools } from '../helpers/fake-detect-tools.js';
-
-/** dist/test/unit/ -> test/fixtures/ in the source tree (fixtures are not compiled). */
-const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
-
-function fixture(name: string): HostPaths {
-  const root = join(FIXTURES, name);
-  return { sys: join(root, 'sys'), proc: join(root, 'proc'), dev: join(root, 'dev') };
-}
+import { useTempDir } from '../helpers/fixture.js';
+import { FIXTURES, fixturePaths as fixture } from '../helpers/host-fixtures.js';
 
 describe('a Raspberry Pi 4 with a Logitech C920 and a USB audio interface', () => {
   const paths = fixture('pi4-c920');
@@ -76,6 +70,39 @@ describe('a Raspberry Pi 5 with a Camera Module 3', () => {
   it('reads the model from /sys/firmware when /proc/device-tree is missing', async () => {
     const board = await detectBoard({ ...paths, proc: join(FIXTURES, 'does-not-exist') });
     assert.deepEqual(board, { model: 'Raspberry Pi 5 Model B Rev 1.0', pi: 'pi5' });
+  });
+});
+
+describe('a Raspberry Pi 3 B+ on the legacy camera stack (start_x=1) with a USB audio interface', () => {
+  const paths = fixture('pi3-legacy-cam');
+  const video0 = join(paths.dev, 'video0');
+  const tmp = useTempDir('roomcast-detect-');
+
+  it('finds the legacy camera by its parentless "camera0" node and the bcm2835_v4l2 module, and the hardware encoder', async () => {
+    const tools = new FakeDetectTools({ [video0]: ['raw', 'mjpeg', 'h264'] }, KNOWN_ELEMENTS);
+    const hw = await detectHardware(paths, tools);
+    assert.deepEqual(hw.board, { model: 'Raspberry Pi 3 Model B Plus Rev 1.3', pi: 'pi3' });
+    assert.deepEqual(hw.cameras, [{ kind: 'picam-legacy', device: video0, name: 'camera0', driver: 'bcm2835_v4l2', formats: ['raw', 'mjpeg', 'h264'] }]);
+    assert.deepEqual(tools.formatQueries, [video0], 'not the codec or ISP nodes');
+    assert.equal(hw.hardwareEncoder, true);
+    assert.deepEqual(hw.microphones, [{ card: 1, id: 'Device', name: 'USB Audio Device', device: 'hw:CARD=Device,DEV=0', usb: true }]);
+  });
+
+  it('plans the legacy camera into the hardware encoder with the USB microphone', async () => {
+    const hw = await detectHardware(paths, new FakeDetectTools({ [video0]: ['raw', 'mjpeg', 'h264'] }, KNOWN_ELEMENTS));
+    const result = planPipeline(configFrom({ ROOMCAST_VIDEO_SOURCE: 'picam' }), hw, { sessionStamp: '20261122-141503' });
+    if (!result.ok) assert.fail(result.errors.join('; '));
+    assert.equal(result.plan.video.encoder, 'v4l2h264enc');
+    assert.ok(result.plan.choices.includes('encoder: hardware v4l2h264enc (Raspberry Pi 3 Model B Plus Rev 1.3 has one)'), result.plan.choices.join('\n'));
+    assert.deepEqual(result.plan.audio.input, { kind: 'alsa', device: 'hw:CARD=Device,DEV=0' });
+  });
+
+  it('does not take the "camera0" node for the legacy camera when the bcm2835_v4l2 module is absent', async () => {
+    const copy = join(tmp.dir, 'pi3-no-module');
+    await cp(join(FIXTURES, 'pi3-legacy-cam'), copy, { recursive: true, verbatimSymlinks: true });
+    await rm(join(copy, 'sys/module/bcm2835_v4l2'), { recursive: true });
+    const hw = await detectHardware({ sys: join(copy, 'sys'), proc: join(copy, 'proc'), dev: join(copy, 'dev') }, new FakeDetectTools({}, []));
+    assert.deepEqual(hw.cameras, []);
   });
 });
 

@@ -5,10 +5,11 @@ import { describe, it } from 'node:test';
 import { decodePayload, type Health } from '../../common/protocol.js';
 import { hostPaths, type HostPaths } from '../../device/hardware/paths.js';
 import { SystemHealthProbe, type SystemHealthProbeOptions } from '../../device/health/system-probe.js';
-import { GET_THROTTLED_SYSFS } from '../../device/health/throttle-source.js';
+import { GET_THROTTLED_SYSFS, getThrottledCandidates } from '../../device/health/throttle-source.js';
 import { sleep } from '../helpers/env.js';
 import { writeScript, writeTree } from '../helpers/file-tree.js';
 import { useTempDir } from '../helpers/fixture.js';
+import { fixturePaths, type HostFixture } from '../helpers/host-fixtures.js';
 import { LogLines } from '../helpers/log-lines.js';
 
 const AT = new Date('2026-05-01T12:00:00.000Z');
@@ -279,4 +280,40 @@ describe('the health probe on this machine', () => {
     assert.ok(second.cpuLoadPercent !== undefined && second.cpuLoadPercent >= 0 && second.cpuLoadPercent <= 100);
     assert.deepEqual(log.at('warn'), []);
   });
+});
+
+describe('where get_throttled is on each Pi', () => {
+  it('is under the SoC bus node: "soc" on Pi 0-4, "soc@107c000000" on Pi 5', () => {
+    assert.deepEqual(getThrottledCandidates(['soc', 'axi', 'leds', 'regulatory.0']), [GET_THROTTLED_SYSFS]);
+    assert.deepEqual(getThrottledCandidates(['axi', 'soc@107c000000', 'gpio-keys']), ['devices/platform/soc@107c000000/soc@107c000000:firmware/get_throttled']);
+    assert.deepEqual(getThrottledCandidates(['serial8250', 'intel_pmc_core.0', 'socket-thing']), []);
+  });
+});
+
+describe('the health probe on the fixture trees of real Pis', () => {
+  const tmp = useTempDir('roomcast-health-fixtures-');
+  const none = { underVoltageNow: false, underVoltageOccurred: false, freqCappedNow: false, freqCappedOccurred: false, throttledNow: false, throttledOccurred: false, softTempLimitNow: false, softTempLimitOccurred: false };
+  const cases: [HostFixture, number, Partial<Health>][] = [
+    // 0x80008: soft temperature limit now and since boot.
+    ['pi3-legacy-cam', 62.8, { softTempLimitNow: true, softTempLimitOccurred: true }],
+    ['pi4-c920', 48.7, {}],
+    // 0x50000: under-voltage and throttling happened, neither holds now; read from soc@107c000000:firmware.
+    ['pi5-picam3', 55.1, { underVoltageOccurred: true, throttledOccurred: true }],
+    // 0x50005: under-voltage and throttling now and since boot.
+    ['zero2w-i2s-mic', 51.5, { underVoltageNow: true, underVoltageOccurred: true, throttledNow: true, throttledOccurred: true }],
+  ];
+  for (const [board, tempC, flags] of cases) {
+    it(`${board}: the CPU temperature and the firmware's throttling flags`, async () => {
+      const log = new LogLines();
+      const probe = new SystemHealthProbe({ paths: fixturePaths(board), dirs: { dataDir: tmp.dir, recordDir: null }, log: log.logger, vcgencmd: { command: join(tmp.dir, 'no-vcgencmd'), timeoutMs: 1000, path: '' } });
+      const h = await probe.sample();
+      assert.equal(h.tempC, tempC);
+      assert.deepEqual(
+        Object.fromEntries(Object.keys(none).map((k) => [k, h[k as keyof typeof none]])),
+        { ...none, ...flags },
+      );
+      const failed = log.at('warn').map((l) => l['measure']);
+      assert.ok(!failed.includes('temperature') && !failed.includes('throttling'), JSON.stringify(failed));
+    });
+  }
 });

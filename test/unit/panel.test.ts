@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { DEBOUNCE_MS, LONG_PRESS_MS, PressReader } from '../../device/panel/button.js';
 import { readGpioChips } from '../../device/panel/gpio-chips.js';
 import { sysfsNumber } from '../../device/panel/gpio-numbers.js';
 import { lightOn, tallyPattern } from '../../device/panel/tally.js';
+import { fixturePaths } from '../helpers/host-fixtures.js';
 
 describe('sysfsNumber: a header pin\'s kernel number', () => {
   it('adds the header chip\'s base (512 on kernel 6.6+, 0 before)', () => {
@@ -70,10 +70,9 @@ describe('the tally light', () => {
 });
 
 describe('readGpioChips on the fixture trees of real Pis (kernel 6.6+)', () => {
-  const fixture = (name: string): string => fileURLToPath(new URL(`../../../test/fixtures/${name}/sys`, import.meta.url));
   it('finds each board\'s header chip and numbers BCM 17 from its base', async () => {
-    for (const [board, expected] of [['pi4-c920', 529], ['pi5-picam3', 588], ['zero2w-i2s-mic', 529]] as const) {
-      assert.deepEqual(sysfsNumber(17, await readGpioChips(fixture(board))), { ok: true, number: expected }, board);
+    for (const [board, expected] of [['pi3-legacy-cam', 529], ['pi4-c920', 529], ['pi5-picam3', 588], ['zero2w-i2s-mic', 529]] as const) {
+      assert.deepEqual(sysfsNumber(17, await readGpioChips(fixturePaths(board).sys)), { ok: true, number: expected }, board);
     }
   });
 });

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import type { Health } from '../../common/protocol.js';
+import { KNOWN_ELEMENTS } from '../../device/hardware/detect.js';
+import type { Board, Camera, CameraFormat, Microphone } from '../../device/hardware/types.js';
+import { roomcast } from '../helpers/cli-run.js';
+import { boxEnv } from '../helpers/env.js';
+import { writeFakeDetectCommands } from '../helpers/fake-detect-tools.js';
+import { useTempDir } from '../helpers/fixture.js';
+import { fixtureEnv, fixturePaths, type HostFixture } from '../helpers/host-fixtures.js';
+
+/** What `roomcast probe --json` prints, as far as these tests read it. */
+interface ProbeReport {
+  board: Board;
+  health: Health;
+  gpio: { what: string; bcm: number; sysfs: number | null; error?: string }[];
+  cameras: Camera[];
+  microphones: Microphone[];
+  hardwareEncoder: boolean;
+  plan: { choices: string[] } | null;
+  errors: string[];
+}
+
+interface Expected {
+  model: string;
+  /** The v4l2-ctl answer for /dev/video0 of the tree, when it has a camera v4l2-ctl is asked about. */
+  video0Formats?: CameraFormat[];
+  cameras: (dev: string) => Camera[];
+  microphones: string[];
+  encoderChoice: string;
+  /** BCM 17 and 27 as kernel numbers. */
+  gpio: [number, number];
+  tempC: number;
+  healthText: string;
+  underVoltageNow: boolean;
+}
+
+const BOARDS: Record<HostFixture, Expected> = {
+  'pi3-legacy-cam': {
+    model: 'Raspberry Pi 3 Model B Plus Rev 1.3',
+    video0Formats: ['raw', 'mjpeg', 'h264'],
+    cameras: (dev) => [{ kind: 'picam-legacy', device: join(dev, 'video0'), name: 'camera0', driver: 'bcm2835_v4l2', formats: ['raw', 'mjpeg', 'h264'] }],
+    microphones: ['hw:CARD=Device,DEV=0'],
+    encoderChoice: 'encoder: hardware v4l2h264enc (Raspberry Pi 3 Model B Plus Rev 1.3 has one)',
+    gpio: [529, 539],
+    tempC: 62.8,
+    healthText: 'CPU 62.8 °C; now: soft temperature limit; occurred: soft temperature limit',
+    underVoltageNow: false,
+  },
+  'pi4-c920': {
+    model: 'Raspberry Pi 4 Model B Rev 1.4',
+    video0Formats: ['raw', 'mjpeg'],
+    cameras: (dev) => [{ kind: 'usb', device: join(dev, 'video0'), name: 'HD Pro Webcam C920', driver: 'uvcvideo', formats: ['raw', 'mjpeg'] }],
+    microphones: ['hw:CARD=Device,DEV=0'],
+    encoderChoice: 'encoder: hardware v4l2h264enc (Raspberry Pi 4 Model B Rev 1.4 has one)',
+    gpio: [529, 539],
+    tempC: 48.7,
+    healthText: 'CPU 48.7 °C; now: no throttling; occurred: none',
+    underVoltageNow: false,
+  },
+  'pi5-picam3': {
+    model: 'Raspberry Pi 5 Model B Rev 1.0',
+    cameras: (dev) => [{ kind: 'picam', device: join(dev, 'video0'), name: 'rp1-cfe-csi2_ch0', driver: 'rp1-cfe', formats: ['raw'] }],
+    microphones: [],
+    encoderChoice: 'encoder: x264 (no hardware encoder: the Pi 5 has none)',
+    gpio: [588, 598],
+    tempC: 55.1,
+    healthText: 'CPU 55.1 °C; now: no throttling; occurred: under-voltage, throttled',
+    underVoltageNow: false,
+  },
+  'zero2w-i2s-mic': {
+    model: 'Raspberry Pi Zero 2 W Rev 1.0',
+    cameras: () => [],
+    microphones: ['hw:CARD=sndrpigooglevoi,DEV=0', 'hw:CARD=Mic,DEV=0'],
+    encoderChoice: 'encoder: hardware v4l2h264enc (Raspberry Pi Zero 2 W Rev 1.0 has one)',
+    gpio: [529, 539],
+    tempC: 51.5,
+    healthText: 'CPU 51.5 °C; now: under-voltage, throttled; occurred: under-voltage, throttled',
+    underVoltageNow: true,
+  },
+};
+
+describe('roomcast probe on the fixture trees of real Pis', () => {
+  const tmp = useTempDir('roomcast-probe-fixtures-');
+
+  for (const [board, want] of Object.entries(BOARDS) as [HostFixture, Expected][]) {
+    const dev = fixturePaths(board).dev;
+
+    async function env(): Promise<Record<string, string>> {
+      const dir = join(tmp.dir, board);
+      const tools = await writeFakeDetectCommands(join(dir, 'tools'), want.video0Formats ? { [join(dev, 'video0')]: want.video0Formats } : {}, KNOWN_ELEMENTS);
+      return boxEnv(dir, {
+        ...fixtureEnv(board),
+        ...tools,
+        ROOMCAST_VIDEO_SOURCE: 'auto',
+        ROOMCAST_AUDIO_SOURCE: 'auto',
+        ROOMCAST_DESTINATIONS: 'youtube:abcd-efgh-ijkl-mnop',
+        ROOMCAST_GPIO_BUTTON: '17',
+        ROOMCAST_GPIO_LED: '27',
+      });
+    }
+
+    test(`${board}: --json reports the board, its health, cameras with formats, microphones, the encoder and why, and the GPIO lines`, async () => {
+      const r = await roomcast(['probe', '--json'], await env());
+      assert.equal(r.code, 0, r.stderr);
+      const report = JSON.parse(r.stdout) as ProbeReport;
+      assert.equal(report.board.model, want.model);
+      assert.deepEqual(report.cameras, want.cameras(dev));
+      assert.deepEqual(report.microphones.map((m) => m.device), want.microphones);
+      assert.deepEqual(report.errors, []);
+      assert.ok(report.plan?.choices.includes(want.encoderChoice), report.plan?.choices.join('\n'));
+      assert.deepEqual(report.gpio, [
+        { what: 'button', bcm: 17, sysfs: want.gpio[0] },
+        { what: 'light', bcm: 27, sysfs: want.gpio[1] },
+      ]);
+      assert.equal(report.health.tempC, want.tempC);
+      assert.equal(report.health.underVoltageNow, want.underVoltageNow);
+    });
+
+    test(`${board}: the text report says the same`, async () => {
+      const r = await roomcast(['probe'], await env());
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^Board: +${want.model}$`, 'm'));
+      assert.match(r.stdout, new RegExp(`^Health: +${want.healthText}$`, 'm'));
+      for (const c of want.cameras(dev)) assert.ok(r.stdout.includes(`  ${c.device}  ${c.kind}  "${c.name}"  driver ${c.driver}  formats ${c.formats.join(', ')}`), r.stdout);
+      if (want.cameras(dev).length === 0) assert.match(r.stdout, /^Cameras:\n {2}\(none\)$/m);
+      for (const m of want.microphones) assert.match(r.stdout, new RegExp(`^ {2}${m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `, 'm'));
+      assert.ok(r.stdout.includes(`  ${want.encoderChoice}\n`), r.stdout);
+      assert.match(r.stdout, new RegExp(`^GPIO: +button on GPIO 17: sysfs ${want.gpio[0]}; light on GPIO 27: sysfs ${want.gpio[1]}$`, 'm'));
+    });
+  }
+});
