@@ -32,9 +32,12 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
+# UDEV=on is honoured by this entrypoint (balenalib images have their own; this is node's slim image).
+COPY container/udev-entry.sh /usr/local/bin/udev-entry.sh
 ENV NODE_ENV=production ROOMCAST_DATA_DIR=/data UDEV=on
 # root: the agent opens /dev/video*, /dev/snd/*, the GPIO sysfs files and
 # /tmp/balena/updates.lock, which balenaOS gives to root only (privileged).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s CMD ["node", "dist/cli/main.js", "healthcheck"]
 STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/udev-entry.sh"]
 CMD ["node", "dist/cli/main.js", "device"]

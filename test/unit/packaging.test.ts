@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -123,6 +123,16 @@ describe('Dockerfiles', () => {
   it('the box image has the GStreamer plugins the pipelines use, libcamera included', () => {
     const text = read('Dockerfile');
     for (const pkg of [...planned, 'gstreamer1.0-libav']) assert.match(text, new RegExp(`\\s${pkg.replaceAll('.', '\\.')}\\s`), pkg);
+  });
+  it('the box image honours UDEV=on itself: udev installed, CMD run through the udev entrypoint it copies in', () => {
+    const text = read('Dockerfile');
+    assert.match(text, /\sudev\s/);
+    const entry = /^ENTRYPOINT \["(\S+)"\]$/m.exec(text)?.[1];
+    assert.ok(entry, 'no ENTRYPOINT');
+    const source = new RegExp(`^COPY (\\S+) ${entry.replaceAll('.', '\\.')}$`, 'm').exec(text)?.[1];
+    assert.ok(source && existsSync(join(ROOT, source)), `${entry} is not copied from the repository`);
+    assert.equal(statSync(join(ROOT, source)).mode & 0o111, 0o111, `${source} is not executable`);
+    assert.match(read(source), /^exec "\$@"$/m, 'the entrypoint must become the CMD');
   });
   it('setup.sh installs the GStreamer plugins the pipelines use on this machine', () => {
     const text = read('scripts/setup.sh');
