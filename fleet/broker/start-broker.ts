@@ -49,7 +49,10 @@ export async function startBroker(config: FleetConfig, store: FleetStore, public
     if (config.mosquittoDir && username !== FLEET_USERNAME) throw new Error(`with ROOMCAST_FLEET_MOSQUITTO_DIR the service logs in as ${FLEET_USERNAME}, the account it writes; leave the user out of ROOMCAST_FLEET_MQTT_URL or set it to ${FLEET_USERNAME}`);
     external.username = '';
     external.password = '';
-    const ca = config.mqttCa ? await readFile(config.mqttCa, 'utf8') : external.protocol === 'mqtts:' ? (await ownCa()).caPem : null;
+    // Unset ROOMCAST_FLEET_MQTT_CA: the fleet's own CA, for an mqtts link and for a
+    // Mosquitto whose files it keeps, which can serve its certificate to boxes.
+    const ownCaNeeded = external.protocol === 'mqtts:' || config.mosquittoDir !== null;
+    const ca = config.mqttCa ? await readFile(config.mqttCa, 'utf8') : ownCaNeeded ? (await ownCa()).caPem : null;
     let control: MosquittoSync | null = null;
     if (config.mosquittoDir) {
       control = new MosquittoSync({ store, dir: config.mosquittoDir, pidFile: config.mosquittoPidFile, fleetHash: hashMosquittoPassword(password), logger: log.child('mosquitto') });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +20,15 @@ function instruction(dockerfile: string, pattern: RegExp): string[] {
   return JSON.parse(m[1]) as string[];
 }
 
+/** The repository file the Dockerfile COPYs to `dest` in the image. */
+function copySource(dockerfile: string, dest: string): string {
+  const m = new RegExp(`^COPY (\\S+) ${dest.replaceAll('.', '\\.')}$`, 'm').exec(dockerfile);
+  assert.ok(m?.[1], `nothing is COPYed to ${dest}`);
+  return join(ROOT, m[1]);
+}
+
 /**
- * No Docker engine here: the box image's CMD and HEALTHCHECK run as written,
+ * No Docker engine here: the box image's ENTRYPOINT, CMD and HEALTHCHECK run as written,
  * in the image's WORKDIR layout (the repository, built), with the compose
  * file's environment; only paths that would land outside a temp dir and the
  * hardware (test sources instead of a camera) are substituted.
@@ -31,17 +38,21 @@ describe('the box container\'s entrypoint, run on this machine with the compose 
   let agent: Managed | null = null;
   let env: Record<string, string>;
   let cmd: string[];
+  let entrypoint: string[];
   let healthcheck: string[];
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'roomcast-entrypoint-'));
     const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
     cmd = instruction(dockerfile, /^CMD (\[.*\])$/m);
+    // The entrypoint script from the repository, where the image has its copy.
+    entrypoint = instruction(dockerfile, /^ENTRYPOINT (\[.*\])$/m).map((arg) => (arg.startsWith('/usr/local/bin/') ? copySource(dockerfile, arg) : arg));
     healthcheck = instruction(dockerfile, /^HEALTHCHECK .* CMD (\[.*\])$/m);
     const compose = parse(await readFile(join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: { agent: { environment: Record<string, string> } } };
     const image = Object.fromEntries([...dockerfile.matchAll(/^ENV (.+)$/gm)].flatMap((m) => (m[1] ?? '').split(/\s+/).map((kv) => kv.split('=') as [string, string])));
     env = {
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      // `node` as the entrypoint's exec finds it: this Node first.
+      PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
       ...image,
       ...compose.services.agent.environment,
       // Substituted: a temp dir for the data volume, the lock and /dev/shm; test sources for the camera and microphone.
@@ -50,6 +61,8 @@ describe('the box container\'s entrypoint, run on this machine with the compose 
       ROOMCAST_HOST_SHM: dir,
       ROOMCAST_VIDEO_SOURCE: 'test',
       ROOMCAST_AUDIO_SOURCE: 'test',
+      // This machine is no privileged container: the entrypoint must not even try to give it a new /dev.
+      UDEV: 'off',
     };
   });
   after(async () => {
@@ -63,10 +76,11 @@ describe('the box container\'s entrypoint, run on this machine with the compose 
       () => false,
     );
 
-  test('CMD starts the agent idle with the compose environment, HEALTHCHECK follows it, SIGTERM stops it cleanly', async () => {
+  test('ENTRYPOINT + CMD start the agent idle with the compose environment, HEALTHCHECK follows it, SIGTERM stops it cleanly', async () => {
     assert.deepEqual(cmd, ['node', 'dist/cli/main.js', 'device']);
     assert.equal(await healthy(), false, 'healthy before the agent started');
-    agent = new Managed(spawn(cmd[0] === 'node' ? process.execPath : (cmd[0] ?? ''), cmd.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const [program = '', ...args] = [...entrypoint, ...cmd];
+    agent = new Managed(spawn(program, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
     const deadline = Date.now() + 15_000;
     while (!agent.log.includes('idle: set ROOMCAST_AUTOSTART=true to go live at start')) {
       assert.ok(agent.running, agent.log);
@@ -78,5 +92,23 @@ describe('the box container\'s entrypoint, run on this machine with the compose 
     assert.equal(await healthy(), true, 'unhealthy while the agent runs');
     const exit = await agent.stop();
     assert.equal(exit.code, 0, agent.log);
+  });
+
+  test('with UDEV=on but not PID 1 of a container, the entrypoint leaves /dev alone and runs the command', async () => {
+    // Stand-ins for every command that could touch /dev, first on PATH: each records its call (and none may be called).
+    const bin = join(dir, 'bin');
+    const calls = join(dir, 'calls');
+    await mkdir(bin);
+    for (const name of ['mount', 'umount', 'mountpoint', 'unshare', 'udevadm']) {
+      await writeFile(join(bin, name), `#!/bin/sh\necho ${name} "$@" >> ${calls}\nexit 1\n`);
+      await chmod(join(bin, name), 0o755);
+    }
+    const [program = ''] = entrypoint;
+    const out = await run(program, ['node', '-e', 'process.stdout.write("ran " + process.argv.slice(1).join(" "))', 'a b'], {
+      env: { ...env, PATH: `${bin}:${env['PATH'] ?? ''}`, UDEV: 'on' },
+    });
+    assert.equal(out.stdout, 'ran a b', 'the command and its arguments, as given');
+    assert.match(out.stderr, /not PID 1 of a container: \/dev left alone/);
+    assert.equal(await readFile(calls, 'utf8').catch(() => ''), '', 'the entrypoint ran a command that touches /dev');
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -123,6 +123,33 @@ describe('Dockerfiles', () => {
   it('the box image has the GStreamer plugins the pipelines use, libcamera included', () => {
     const text = read('Dockerfile');
     for (const pkg of [...planned, 'gstreamer1.0-libav']) assert.match(text, new RegExp(`\\s${pkg.replaceAll('.', '\\.')}\\s`), pkg);
+  });
+  it('the box image honours UDEV=on itself: udev installed, CMD run through the udev entrypoint it copies in', () => {
+    const text = read('Dockerfile');
+    assert.match(text, /\sudev\s/);
+    const entry = /^ENTRYPOINT \["(\S+)"\]$/m.exec(text)?.[1];
+    assert.ok(entry, 'no ENTRYPOINT');
+    const source = new RegExp(`^COPY (\\S+) ${entry.replaceAll('.', '\\.')}$`, 'm').exec(text)?.[1];
+    assert.ok(source && existsSync(join(ROOT, source)), `${entry} is not copied from the repository`);
+    assert.equal(statSync(join(ROOT, source)).mode & 0o111, 0o111, `${source} is not executable`);
+    assert.match(read(source), /^exec "\$@"$/m, 'the entrypoint must become the CMD');
+  });
+  it('the box image takes libcamera, its GStreamer element, rpicam-apps and vcgencmd from Raspberry Pi\'s signed archive, GStreamer from Debian', () => {
+    const text = read('Dockerfile');
+    const keyring = /^ADD https:\/\/archive\.raspberrypi\.com\/debian\/raspberrypi\.gpg\.key (\/usr\/share\/keyrings\/\S+\.asc)$/m.exec(text)?.[1];
+    assert.ok(keyring, 'the archive key, fetched at build time into /usr/share/keyrings (armoured: .asc)');
+    assert.ok(text.includes(`"deb [signed-by=${keyring}] http://archive.raspberrypi.com/debian bookworm main"`), 'the archive, trusted with that key only');
+    for (const pkg of ['libcamera-ipa', 'gstreamer1.0-libcamera', 'rpicam-apps-lite', 'raspi-utils']) assert.match(text, new RegExp(`\\s${pkg.replaceAll('.', '\\.')}\\s`), pkg);
+    // apt takes the first record matching a package: RPi's gstreamer1.0-libcamera, no other GStreamer package from RPi.
+    const records = read('container/raspberrypi.pref').split(/\n\s*\n/).filter((r) => /^Package:/m.test(r));
+    assert.deepEqual(
+      records.map((r) => [/^Package: (.+)$/m.exec(r)?.[1], /^Pin: (.+)$/m.exec(r)?.[1], /^Pin-Priority: (.+)$/m.exec(r)?.[1]]),
+      [
+        ['gstreamer1.0-libcamera', 'origin archive.raspberrypi.com', '900'],
+        ['gstreamer1.0-* libgstreamer* gir1.2-gst-*', 'origin archive.raspberrypi.com', '-1'],
+      ],
+    );
+    assert.match(text, /^COPY container\/raspberrypi\.pref \/etc\/apt\/preferences\.d\/\S+$/m);
   });
   it('setup.sh installs the GStreamer plugins the pipelines use on this machine', () => {
     const text = read('scripts/setup.sh');
