@@ -9,6 +9,7 @@ import { hostPaths } from '../device/hardware/paths.js';
 import { prewarmHosts } from '../device/pipeline/host-process.js';
 import { listenForTestControls } from '../device/test-control.js';
 import { heartbeatPath, startHeartbeat } from '../device/heartbeat.js';
+import { lineOpener } from '../device/panel/gpio-line.js';
 import { Panel } from '../device/panel/panel.js';
 import { UpdateLockKeeper } from '../device/updates/lock-keeper.js';
 import { SupervisorApi, UpdateWatcher } from '../device/updates/supervisor.js';
@@ -54,7 +55,7 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
   });
   agent.start();
   const stopHeartbeat = startHeartbeat(heartbeatPath(env), () => agent.current.phase);
-  const panel = await Panel.open({ sys: paths.sys, buttonBcm: config.gpioButton, ledBcm: config.gpioLed, agent, log: log.child('panel') });
+  const panel = await Panel.open({ openLine: lineOpener(paths.sys), buttonBcm: config.gpioButton, ledBcm: config.gpioLed, agent, log: log.child('panel') });
   panel?.start();
   listenForTestControls(agent, log);
   if (config.fleetUrl) {

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { GpioChip } from './gpio-numbers.js';
+import { sysfsNumber, type GpioChip } from './gpio-numbers.js';
 
 /** Every gpiochip the kernel lists under <sys>/class/gpio (none where there is no GPIO). */
 export async function readGpioChips(sys: string): Promise<GpioChip[]> {
@@ -16,4 +16,11 @@ export async function readGpioChips(sys: string): Promise<GpioChip[]> {
     }
   }
   return chips;
+}
+
+/** The sysfs number of a header pin (BCM number) under <sys>, or throws saying why there is none. */
+export async function headerNumber(sys: string, bcm: number): Promise<number> {
+  const n = sysfsNumber(bcm, await readGpioChips(sys));
+  if (!n.ok) throw new Error(n.error);
+  return n.number;
 }

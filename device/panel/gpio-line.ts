@@ -1,44 +1,32 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
+import { openFileLine } from './file-line.js';
+import { openOnoffLine } from './onoff-line.js';
 
 /** One GPIO line as the panel uses it: a level to read or to set. */
 export interface GpioLine {
+  /** The kernel's sysfs number of the line (not the BCM number: see gpio-numbers.ts). */
+  readonly number: number;
   /** The pin reads high. */
   read(): Promise<boolean>;
   write(high: boolean): Promise<void>;
   release(): void;
 }
 
-/**
- * On a Pi: onoff on the kernel's sysfs GPIO (export, direction, value). Its
- * constructor throws when the kernel refuses the export (a pin in use, no
- * permission, raspberrypi/linux#6084): the caller fails closed on that.
- */
-export function onoffLine(number: number, direction: 'in' | 'out'): GpioLine {
-  const { Gpio } = createRequire(import.meta.url)('onoff') as typeof import('onoff');
-  if (!Gpio.accessible) throw new Error('sysfs GPIO is not accessible (no /sys/class/gpio, or no permission)');
-  const gpio = new Gpio(number, direction);
-  return {
-    read: () => Promise.resolve(gpio.readSync() === 1),
-    write: (high) => gpio.write(high ? 1 : 0),
-    release: () => gpio.unexport(),
-  };
-}
+/** Opens a header pin, by its BCM number, or throws saying why (the panel fails closed on it). */
+export type LineOpener = (bcm: number, direction: 'in' | 'out') => Promise<GpioLine>;
+
+/** The kernel's own sysfs: onoff's, which cannot be pointed anywhere else. */
+export const KERNEL_SYS = '/sys';
 
 /**
- * The same sysfs protocol on a folder tree a test provides (ROOMCAST_HOST_SYS):
- * the line's `value` file under <sys>/class/gpio/gpio<N>/, which must exist,
- * as it does once the kernel exported the line.
+ * How lines are opened under a sys root: through onoff on the kernel's own
+ * /sys, through the files of a test's tree (ROOMCAST_HOST_SYS) anywhere else.
  */
-export async function fileLine(sys: string, number: number): Promise<GpioLine> {
-  const value = join(sys, 'class/gpio', `gpio${number}`, 'value');
-  await readFile(value, 'utf8').catch(() => {
-    throw new Error(`GPIO ${number} could not be exported (${value} is missing)`);
-  });
-  return {
-    read: async () => (await readFile(value, 'utf8')).trim() === '1',
-    write: (high) => writeFile(value, high ? '1\n' : '0\n'),
-    release: () => undefined,
-  };
+export function lineOpener(sys: string): LineOpener {
+  return resolve(sys) === KERNEL_SYS ? openOnoffLine : (bcm) => openFileLine(sys, bcm);
+}
+
+/** The error of a pin whose export was refused (a pin in use, no permission, raspberrypi/linux#6084). */
+export function exportRefused(bcm: number, number: number, err: unknown): Error {
+  return new Error(`GPIO ${bcm} (sysfs ${number}) could not be exported: ${err instanceof Error ? err.message : String(err)}`);
 }

@@ -1,21 +1,24 @@
 import type { Logger } from '../../common/log.js';
 import type { DeviceAgent } from '../agent.js';
+import type { StreamState } from '../state.js';
 import { PressReader, type ButtonEvent } from './button.js';
-import { readGpioChips } from './gpio-chips.js';
-import { fileLine, onoffLine, type GpioLine } from './gpio-line.js';
-import { sysfsNumber } from './gpio-numbers.js';
+import type { GpioLine, LineOpener } from './gpio-line.js';
+import { RepeatedFailure, type FailureNote } from './repeated-failure.js';
 import { lightOn, tallyPattern } from './tally.js';
 
 /** The button is read, and the light set, this often: well inside the 30 ms bounce and a 100 ms flash. */
 const TICK_MS = 20;
 const IDENTIFY_SECONDS = 30;
 
+/** What the panel uses of the agent. */
+export type PanelAgent = Pick<DeviceAgent, 'identifying' | 'identify' | 'goLive' | 'stopStream'> & { readonly current: Pick<StreamState, 'phase' | 'destinations'> };
+
 export interface PanelOptions {
-  /** /sys, or a test's tree (then the lines are its files, not onoff). */
-  sys: string;
+  /** onoff on the kernel's /sys, or a test tree's files: lineOpener(sys) in gpio-line.ts. */
+  openLine: LineOpener;
   buttonBcm: number | null;
   ledBcm: number | null;
-  agent: DeviceAgent;
+  agent: PanelAgent;
   log: Logger;
 }
 
@@ -29,6 +32,8 @@ export class Panel {
   private readonly reader = new PressReader();
   private lit: boolean | null = null;
   private reading = false;
+  private readonly buttonFailures = new RepeatedFailure();
+  private readonly ledFailures = new RepeatedFailure();
 
   private constructor(
     private readonly opts: PanelOptions,
@@ -38,17 +43,14 @@ export class Panel {
 
   static async open(opts: PanelOptions): Promise<Panel | null> {
     if (opts.buttonBcm === null && opts.ledBcm === null) return null;
-    const chips = await readGpioChips(opts.sys);
     const line = async (bcm: number | null, direction: 'in' | 'out', what: string): Promise<GpioLine | null> => {
       if (bcm === null) return null;
-      const n = sysfsNumber(bcm, chips);
       try {
-        if (!n.ok) throw new Error(n.error);
-        const l = opts.sys === '/sys' ? onoffLine(n.number, direction) : await fileLine(opts.sys, n.number);
-        opts.log.info(`GPIO: ${what} on GPIO ${bcm}`, { sysfs: n.number });
+        const l = await opts.openLine(bcm, direction);
+        opts.log.info(`GPIO: ${what} on GPIO ${bcm}`, { sysfs: l.number });
         return l;
       } catch (err) {
-        opts.log.error(`GPIO: no ${what}; the box runs on without it`, { gpio: bcm, error: err instanceof Error ? err.message : String(err) });
+        opts.log.error(`GPIO: no ${what}; the box runs on without it`, { gpio: bcm, error: message(err) });
         return null;
       }
     };
@@ -66,19 +68,53 @@ export class Panel {
     this.reading = true;
     try {
       const now = Date.now();
+      const high = this.button ? await this.readButton(this.button, now) : null;
       // Wired to ground with a pull-up: pressed reads low.
-      if (this.button) this.act(this.reader.tick(now, !(await this.button.read())));
+      if (high !== null) this.act(this.reader.tick(now, !high));
       if (this.led) {
         const on = lightOn(tallyPattern(this.opts.agent.current, this.opts.agent.identifying), now);
         if (on !== this.lit) {
-          this.lit = on;
-          await this.led.write(on);
+          try {
+            await this.led.write(on);
+            this.lit = on;
+            this.note('setting the tally light', this.ledFailures.succeeded());
+          } catch (err) {
+            // Unknown now: set it again on the next tick.
+            this.lit = null;
+            this.note('setting the tally light', this.ledFailures.failed(now, message(err)));
+          }
         }
       }
-    } catch (err) {
-      this.opts.log.warn('GPIO: reading or setting a pin failed', { error: err instanceof Error ? err.message : String(err) });
     } finally {
       this.reading = false;
+    }
+  }
+
+  /** The button's level, or null when it cannot be read (logged, rate-limited). */
+  private async readButton(button: GpioLine, now: number): Promise<boolean | null> {
+    try {
+      const high = await button.read();
+      this.note('reading the go-live button', this.buttonFailures.succeeded());
+      return high;
+    } catch (err) {
+      this.note('reading the go-live button', this.buttonFailures.failed(now, message(err)));
+      return null;
+    }
+  }
+
+  private note(what: string, n: FailureNote | null): void {
+    if (n === null) return;
+    const { log } = this.opts;
+    switch (n.kind) {
+      case 'first':
+        log.warn(`GPIO: ${what} failed (logged again at most once a minute while it fails)`, { error: n.error });
+        return;
+      case 'again':
+        log.warn(`GPIO: ${what} still fails`, { error: n.error, failures: n.failures });
+        return;
+      case 'recovered':
+        log.info(`GPIO: ${what} works again`, { failures: n.failures });
+        return;
     }
   }
 
@@ -109,3 +145,5 @@ export class Panel {
     this.led?.release();
   }
 }
+
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));

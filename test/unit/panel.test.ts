@@ -3,8 +3,13 @@ import { describe, it } from 'node:test';
 import { DEBOUNCE_MS, LONG_PRESS_MS, PressReader } from '../../device/panel/button.js';
 import { readGpioChips } from '../../device/panel/gpio-chips.js';
 import { sysfsNumber } from '../../device/panel/gpio-numbers.js';
+import { Panel } from '../../device/panel/panel.js';
+import { RepeatedFailure, REPEAT_LOG_MS } from '../../device/panel/repeated-failure.js';
 import { lightOn, tallyPattern } from '../../device/panel/tally.js';
 import { fixturePaths } from '../helpers/host-fixtures.js';
+import { sleep } from '../helpers/env.js';
+import { idleAgent, MemoryLine } from '../helpers/gpio-fakes.js';
+import { LogLines } from '../helpers/log-lines.js';
 
 describe('sysfsNumber: a header pin\'s kernel number', () => {
   it('adds the header chip\'s base (512 on kernel 6.6+, 0 before)', () => {
@@ -73,6 +78,43 @@ describe('readGpioChips on the fixture trees of real Pis (kernel 6.6+)', () => {
   it('finds each board\'s header chip and numbers BCM 17 from its base', async () => {
     for (const [board, expected] of [['pi3-legacy-cam', 529], ['pi4-c920', 529], ['pi5-picam3', 588], ['zero2w-i2s-mic', 529]] as const) {
       assert.deepEqual(sysfsNumber(17, await readGpioChips(fixturePaths(board).sys)), { ok: true, number: expected }, board);
+    }
+  });
+});
+
+describe('a pin failing on every tick does not flood the log', () => {
+  it('RepeatedFailure: the first failure, then once a minute with the count, then the recovery', () => {
+    const f = new RepeatedFailure();
+    assert.equal(f.succeeded(), null, 'nothing to recover from');
+    assert.deepEqual(f.failed(1000, 'EIO'), { kind: 'first', error: 'EIO' });
+    let t = 1000;
+    for (; t + 20 < 1000 + REPEAT_LOG_MS; ) assert.equal(f.failed((t += 20), 'EIO'), null, `quiet at ${t}`);
+    assert.deepEqual(f.failed(1000 + REPEAT_LOG_MS, 'EIO'), { kind: 'again', error: 'EIO', failures: REPEAT_LOG_MS / 20 + 1 });
+    assert.equal(f.failed(1000 + REPEAT_LOG_MS + 20, 'EIO'), null);
+    assert.deepEqual(f.succeeded(), { kind: 'recovered', failures: REPEAT_LOG_MS / 20 + 2 });
+    assert.equal(f.succeeded(), null, 'the recovery is logged once');
+    assert.deepEqual(f.failed(1000 + REPEAT_LOG_MS + 60, 'EIO'), { kind: 'first', error: 'EIO' }, 'a new failure is logged at once');
+  });
+
+  it('the panel logs a button that cannot be read once, not every 20 ms, and again when it reads', async () => {
+    const button = new MemoryLine(529);
+    button.readError = new Error('EIO: i/o error, read');
+    const log = new LogLines();
+    const panel = await Panel.open({ openLine: () => Promise.resolve(button), buttonBcm: 17, ledBcm: null, agent: idleAgent, log: log.logger });
+    assert.ok(panel);
+    panel.start();
+    try {
+      await sleep(300);
+      assert.ok(button.reads >= 5, `read on every tick (${button.reads} reads)`);
+      assert.deepEqual(log.at('warn').map((l) => [l.msg, l['error']]), [['GPIO: reading the go-live button failed (logged again at most once a minute while it fails)', 'EIO: i/o error, read']]);
+      button.readError = null;
+      await sleep(100);
+      const recovered = log.lines.filter((l) => l.msg === 'GPIO: reading the go-live button works again');
+      assert.equal(recovered.length, 1);
+      assert.ok(Number(recovered[0]?.['failures']) >= 5);
+      assert.equal(log.at('warn').length, 1);
+    } finally {
+      await panel.stop();
     }
   });
 });
