@@ -284,7 +284,7 @@ export const SCHEMA = {
     env: 'ROOMCAST_ENCODER',
     default: 'auto',
     values: 'auto, hardware, x264, passthrough',
-    doc: 'H.264 encoder. auto: the Pi hardware encoder (v4l2h264enc) where the board has one (Pi 3/4/Zero 2 W), else x264 (Pi 5, PCs). passthrough sends the camera\'s own H.264 (no keyframe or bitrate control).',
+    doc: 'H.264 encoder. auto: the Pi hardware encoder (v4l2h264enc) where the board has one (Pi 3/4/Zero 2 W), else x264 (Pi 5, PCs). On a Pi, x264 gets one core: the fastest preset that fits is chosen, and a size and frame rate that none fits are refused (Pi 5: up to 1080p60). passthrough sends the camera\'s own H.264 (no slate, no keyframe or bitrate control); auto never picks it while an encoder exists.',
     restarts: 'pipeline',
     parse: encoder,
   }),
