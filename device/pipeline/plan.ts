@@ -154,6 +154,8 @@ function fitX264(config: DeviceConfig, hw: Hardware, choices: string[], errors: 
 /** The camera format to capture: H.264 only for passthrough; otherwise MJPEG over raw (USB 2 bandwidth). */
 function captureFormat(camera: Camera, encoder: VideoEncoder, hw: Hardware): CameraFormat {
   if (encoder === 'passthrough') return 'h264';
+  // The legacy PiCam is not on USB: its JPEG would only be decoded again in software.
+  if (camera.kind === 'picam-legacy' && camera.formats.includes('raw')) return 'raw';
   if (camera.formats.includes('mjpeg') && hw.elements.has('jpegdec')) return 'mjpeg';
   return 'raw';
 }
@@ -234,15 +236,18 @@ function pickAudio(config: DeviceConfig, hw: Hardware, choices: string[]): Audio
 
 /**
  * What each camera kind delivers: libcamera gives NV12 (which both encoders
- * take), jpegdec full-range BT.601 ("1:4:0:0"), UVC raw and the test pattern
+ * take), jpegdec full-range BT.601 ("1:4:0:0", not for v4l2h264enc), UVC raw and the test pattern
  * BT.601. A camera that differs is converted, at some CPU cost.
  */
-function rawFormat(input: VideoInput): PipelinePlan['video']['raw'] {
+function rawFormat(input: VideoInput, encoder: VideoEncoder): PipelinePlan['video']['raw'] {
   switch (input.kind) {
     case 'libcamera':
       return { format: 'NV12', colorimetry: 'bt709' };
     case 'v4l2':
-      return { format: 'I420', colorimetry: input.format === 'mjpeg' ? '1:4:0:0' : 'bt601' };
+      // v4l2h264enc only negotiates colorimetries that map to a V4L2 colour
+      // space, all with a known transfer: not "1:4:0:0". The JPEG's full range
+      // is then converted to limited-range BT.601 first.
+      return { format: 'I420', colorimetry: input.format === 'mjpeg' && encoder !== 'v4l2h264enc' ? '1:4:0:0' : 'bt601' };
     case 'test':
       return { format: 'I420', colorimetry: 'bt601' };
   }
@@ -294,7 +299,7 @@ export function planPipeline(config: DeviceConfig, hw: Hardware, ctx: PlanContex
       input,
       encoder,
       x264Preset,
-      raw: rawFormat(input),
+      raw: rawFormat(input, encoder),
       slate: encoder === 'passthrough' ? null : { roomName: config.roomName, message: config.slateMessage, image: config.slateImage },
       snapshot: planSnapshot(encoder, config.videoSize, hw, choices),
       width: config.videoSize.width,

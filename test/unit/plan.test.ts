@@ -37,9 +37,15 @@ describe('video source', () => {
     assert.deepEqual(p.video.input, { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' });
   });
 
-  it('auto with a legacy-stack Pi camera captures it through V4L2', () => {
-    const p = plan({ ROOMCAST_ENCODER: 'x264' }, pi4({ cameras: [PICAM_LEGACY] }));
-    assert.deepEqual(p.video.input, { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' });
+  it('auto with a legacy-stack Pi camera captures it raw through V4L2 (its JPEG would only be decoded again)', () => {
+    const p = plan({}, pi4({ cameras: [PICAM_LEGACY] }));
+    assert.deepEqual(p.video.input, { kind: 'v4l2', device: '/dev/video0', format: 'raw' });
+    assert.deepEqual(p.video.raw, { format: 'I420', colorimetry: 'bt601' });
+  });
+
+  it('MJPEG into the hardware encoder is brought to limited-range BT.601 (v4l2h264enc refuses "1:4:0:0"); x264 takes the JPEG\'s own', () => {
+    assert.deepEqual(plan({}, pi4({ cameras: [C920] })).video.raw, { format: 'I420', colorimetry: 'bt601' });
+    assert.deepEqual(plan({}, pi5({ cameras: [C920] })).video.raw, { format: 'I420', colorimetry: '1:4:0:0' });
   });
 
   it('auto with no camera falls back to the test pattern and says so', () => {
