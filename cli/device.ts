@@ -46,6 +46,7 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
   const agent = new DeviceAgent({
     config,
     hardware,
+    detectHardware: () => detectHardware(paths),
     logger: log,
     onIpfs: (a) => fleet?.publishIpfs(a),
     onState: (state) => {

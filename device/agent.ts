@@ -5,6 +5,7 @@ import { destinationSecrets, type Destination } from '../common/destination.js';
 import type { IpfsAnnouncement, IpfsNodeInfo } from '../common/protocol.js';
 import type { Logger } from '../common/log.js';
 import { registerSecret } from '../common/secret.js';
+import { CurrentHardware } from './hardware/current-hardware.js';
 import type { Hardware } from './hardware/types.js';
 import { backoffDelay } from './backoff.js';
 import { DestinationRelay } from './destination-relay.js';
@@ -21,11 +22,14 @@ import { SnapshotError, SnapshotRequests, type Snapshot } from './snapshot-reque
 import { FreshStill } from './stills/fresh-still.js';
 import { IdleStills } from './stills/idle-still.js';
 import type { SourceFeed } from './pipeline/host-messages.js';
-import { applyAudioLevel, applyCoreStats, applyVideoSource, destinationEntry, initialIpfsState, initialState, mediaFlowing, withDestination, withPhase, type DestinationState, type StreamState } from './state.js';
+import { applyAudioLevel, applyCoreStats, applyVideoSource, audioSourceOf, destinationEntry, initialIpfsState, initialState, mediaFlowing, withDestination, withPhase, type DestinationState, type StreamState } from './state.js';
 
 export interface AgentDeps {
   config: DeviceConfig;
+  /** What was found at start. */
   hardware: Hardware;
+  /** Looks again (device/hardware/detect.ts); without it the box keeps what it found at start. */
+  detectHardware?: () => Promise<Hardware>;
   logger: Logger;
   statsIntervalMs?: number;
   /** How often the whole state is logged while streaming. */
@@ -35,6 +39,8 @@ export interface AgentDeps {
   /** What the ipfs destination announces (to the fleet, over MQTT). */
   onIpfs?: (announcement: IpfsAnnouncement) => void;
 }
+
+export type GoLiveResult = { ok: true } | { ok: false; errors: string[] };
 
 /** A destination's runner: an RTMP relay, or the IPFS publisher. */
 type DestinationRunner = DestinationRelay | IpfsPublisher;
@@ -69,6 +75,11 @@ export class DeviceAgent {
   /** Set when the disk filled up: the core runs without its recorder until the next go-live. */
   private recordingDisabled = false;
   private wantLive = false;
+  /** A go-live waiting for its hardware detection, shared by every ask meanwhile. */
+  private goingLive: Promise<GoLiveResult> | null = null;
+  /** Counts stops, so a go-live still detecting hardware when a stop comes does not go live after it. */
+  private stops = 0;
+  private readonly hardware: CurrentHardware;
   private identifyUntil = 0;
   private readonly idleStills = new IdleStills();
   private readonly liveStills = new FreshStill(LIVE_STILL_INTERVAL_MS);
@@ -91,6 +102,7 @@ export class DeviceAgent {
     this.log = deps.logger;
     this.nextStamp = sessionStamper(this.now);
     this.config = deps.config;
+    this.hardware = new CurrentHardware(deps.hardware, deps.detectHardware ?? null, deps.logger.child('hardware'));
     const audio = deps.config.audioSource.kind === 'test' ? 'test' : deps.config.audioSource.kind === 'none' ? 'none' : 'microphone';
     this.state = initialState(deps.config.destinations, deps.config.recordDir, this.now(), audio);
   }
@@ -112,7 +124,7 @@ export class DeviceAgent {
     this.stateLogTimer = setInterval(() => {
       if (this.state.phase !== 'idle') this.log.info('state', { state: this.state });
     }, this.deps.stateLogIntervalMs ?? 10_000);
-    if (this.config.autostart) this.goLive();
+    if (this.config.autostart) void this.goLive();
   }
 
   private onIpfsError(err: unknown): void {
@@ -215,9 +227,23 @@ export class DeviceAgent {
     this.emit();
     return plan;
   }
-  /** Go live. Returns the reasons it cannot, if the config and hardware allow no pipeline. */
-  goLive(): { ok: true } | { ok: false; errors: string[] } {
-    if (this.wantLive) return { ok: true };
+  /**
+   * Go live, with the hardware as it is now (a camera or microphone plugged in
+   * since the last look is used). Returns the reasons it cannot, if the config
+   * and hardware allow no pipeline.
+   */
+  goLive(): Promise<GoLiveResult> {
+    if (this.wantLive) return Promise.resolve({ ok: true });
+    this.goingLive ??= this.goLiveFresh().finally(() => {
+      this.goingLive = null;
+    });
+    return this.goingLive;
+  }
+
+  private async goLiveFresh(): Promise<GoLiveResult> {
+    const stops = this.stops;
+    await this.hardware.fresh();
+    if (this.stops !== stops) return { ok: false, errors: ['stopped before the box went live'] };
     const planned = this.planSession();
     if (!planned.ok) return planned;
     this.wantLive = true;
@@ -246,7 +272,7 @@ export class DeviceAgent {
       this.log.warn('slate image not found: using the plain slate', { path: config.slateImage });
       config = { ...config, slateImage: null };
     }
-    const planned = planPipeline(config, this.deps.hardware, { sessionStamp: this.nextStamp() });
+    const planned = planPipeline(config, this.hardware.now, { sessionStamp: this.nextStamp() });
     if (!planned.ok) this.setPhase('error', planned.errors.join('; '));
     return planned;
   }
@@ -254,6 +280,8 @@ export class DeviceAgent {
   private async launch(plan?: PipelinePlan): Promise<void> {
     const planned = plan ? { ok: true as const, plan } : this.planSession();
     if (!planned.ok) return;
+    // This run's audio input (auto may find a microphone this time, or none); the last run's failure is forgotten.
+    this.state = { ...this.state, audio: { ...this.state.audio, source: audioSourceOf(planned.plan.audio.input), failed: false, failReason: null } };
     this.setPhase('starting', null);
     const recorder = planned.plan.recorder;
     if (recorder) {
@@ -318,12 +346,14 @@ export class DeviceAgent {
     return this.liveStills.take(maxBytes, () => this.snapshots.ask(host, steps, maxBytes, SNAPSHOT_TIMEOUT_MS));
   }
 
-  /** The camera is free while idle: a still straight from it (device/stills/). */
-  private idleSnapshot(maxBytes: number): Promise<Snapshot> {
-    const planned = planPipeline(this.config, this.deps.hardware, { sessionStamp: 'still' });
-    if (!planned.ok) return Promise.reject(new SnapshotError(`no camera to take a still with: ${planned.errors.join('; ')}`));
+  /** The camera is free while idle: a still straight from it (device/stills/), found as it is now. */
+  private async idleSnapshot(maxBytes: number): Promise<Snapshot> {
+    const hardware = await this.hardware.fresh();
+    if (this.wantLive) return this.snapshot(maxBytes);
+    const planned = planPipeline(this.config, hardware, { sessionStamp: 'still' });
+    if (!planned.ok) throw new SnapshotError(`no camera to take a still with: ${planned.errors.join('; ')}`);
     const input = planned.plan.video.input;
-    const legacy = input.kind === 'v4l2' && this.deps.hardware.cameras.some((c) => c.kind === 'picam-legacy' && c.device === input.device);
+    const legacy = input.kind === 'v4l2' && hardware.cameras.some((c) => c.kind === 'picam-legacy' && c.device === input.device);
     return this.idleStills.take(input, legacy, maxBytes);
   }
 
@@ -447,8 +477,13 @@ export class DeviceAgent {
     }
   }
 
-  /** Replaces the running core with a newly planned one, at once (the relays rejoin it). */
-  async restartCore(): Promise<void> {
+  /**
+   * Replaces the running core with a newly planned one, at once (the relays
+   * rejoin it). `redetect`: with the hardware as it is now (an operator's
+   * restart picks up a camera plugged in while live).
+   */
+  async restartCore(options: { redetect?: boolean } = {}): Promise<void> {
+    if (options.redetect) await this.hardware.fresh();
     const old = this.host;
     this.host = null;
     this.fanoutPort = null;
@@ -480,6 +515,7 @@ export class DeviceAgent {
 
   /** Stop streaming: the recorder finalises its segment and each RTMP session is closed. */
   async stopStream(): Promise<void> {
+    this.stops += 1;
     this.wantLive = false;
     this.liveStills.cancel('the stream stopped');
     if (this.diskTimer) clearInterval(this.diskTimer);

@@ -107,6 +107,11 @@ export interface AudioState {
   failReason: string | null;
 }
 
+/** The state's word for what the session's audio input is. */
+export function audioSourceOf(input: { kind: 'test' | 'silence' | 'alsa' }): AudioState['source'] {
+  return input.kind === 'alsa' ? 'microphone' : input.kind === 'test' ? 'test' : 'none';
+}
+
 export const SILENCE_DB = -60;
 export const SILENCE_FLAG_MS = 10_000;
 export const CLIP_DB = -0.1;

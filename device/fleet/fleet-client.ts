@@ -40,9 +40,9 @@ import { significantChange } from './report-throttle.js';
 /** What the fleet client asks of the box agent. */
 export interface BoxControl {
   readonly current: StreamState;
-  goLive(): { ok: true } | { ok: false; errors: string[] };
+  goLive(): Promise<{ ok: true } | { ok: false; errors: string[] }>;
   stopStream(): Promise<void>;
-  restartCore(): Promise<void>;
+  restartCore(options?: { redetect?: boolean }): Promise<void>;
   reconfigure(config: DeviceConfig): Promise<ReconfigurePlan>;
   identify(seconds: number): void;
   /** A JPEG of what the box sends, at most `maxBytes`; rejects with the reason there is none. */
@@ -288,7 +288,7 @@ export class FleetClient {
     try {
       switch (req.name) {
         case 'start': {
-          const r = agent.goLive();
+          const r = await agent.goLive();
           response = r.ok ? { id: req.id, ok: true, result: { phase: agent.current.phase } } : { id: req.id, ok: false, error: r.errors.join('; ') };
           break;
         }
@@ -299,7 +299,8 @@ export class FleetClient {
         case 'restart':
           if (agent.current.phase === 'idle') response = { id: req.id, ok: false, error: 'the box is not live: nothing to restart' };
           else {
-            await agent.restartCore();
+            // An operator's restart: a camera or microphone plugged in while live is taken now.
+            await agent.restartCore({ redetect: true });
             response = { id: req.id, ok: true };
           }
           break;

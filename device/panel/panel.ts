@@ -129,8 +129,9 @@ export class Panel {
     const phase = agent.current.phase;
     if (phase === 'idle' || phase === 'error') {
       log.info('button: go live');
-      const r = agent.goLive();
-      if (!r.ok) log.error('button: cannot go live', { errors: r.errors });
+      void agent.goLive().then((r) => {
+        if (!r.ok) log.error('button: cannot go live', { errors: r.errors });
+      });
     } else {
       log.info('button: stop');
       void agent.stopStream();

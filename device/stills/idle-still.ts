@@ -33,8 +33,13 @@ export class IdleStills {
   private readonly fresh = new FreshStill(MIN_INTERVAL_MS);
   /** Looked for at the first still, not at start: nothing on the way to the first frame. */
   private tools: Promise<StillTools> | null = null;
+  /** The camera the last still is of: another one (plugged in since) makes the next still new. */
+  private lastInput = '';
 
   take(input: VideoInput, legacyPicam: boolean, maxBytes: number): Promise<Snapshot> {
+    const key = JSON.stringify(input);
+    if (key !== this.lastInput) this.fresh.forget();
+    this.lastInput = key;
     return this.fresh.take(maxBytes, (signal) => this.capture(input, legacyPicam, maxBytes, signal));
   }
 

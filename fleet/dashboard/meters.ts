@@ -4,7 +4,7 @@ import type { StreamDetails } from './types.js';
 
 /** Peak and loudness (RMS) per channel, and the flags a person must act on. */
 export function audioMeters(audio: StreamDetails['audio'] | null, streaming: boolean): HTMLElement {
-  if (!audio || audio.source === 'none') return h('div', { class: 'meters muted' }, audio ? 'No microphone configured (silent audio is sent)' : 'No sound reading yet');
+  if (!audio || audio.source === 'none') return h('div', { class: 'meters muted' }, audio ? 'No microphone in use: silent audio is sent' : 'No sound reading yet');
   const names = audio.rmsDb.length === 2 ? ['L', 'R'] : audio.rmsDb.map((_, i) => `${i + 1}`);
   const rows = audio.rmsDb.map((rms, i) => {
     const peak = audio.peakDb[i] ?? rms;

@@ -178,7 +178,7 @@ describe('snapshot: the box fits its still into the byte budget (a real core hos
     const idle = await agent.snapshot(1_000_000);
     assert.deepEqual([idle.width, idle.height], [640, 360]);
     await assert.rejects(agent.snapshot(100), { name: 'SnapshotError', message: /does not fit in one message/ });
-    assert.deepEqual(agent.goLive(), { ok: true });
+    assert.deepEqual(await agent.goLive(), { ok: true });
     const deadline = Date.now() + 20_000;
     while (agent.current.phase !== 'live') {
       if (Date.now() > deadline) throw new Error(`not live: ${JSON.stringify(log.lines.slice(-5))}`);
