@@ -39,7 +39,7 @@ export async function runProbe(env: Env, json: boolean): Promise<void> {
   for (const c of hw.cameras) lines.push(`  ${c.device}  ${c.kind}  "${c.name}"  driver ${c.driver}  formats ${c.formats.join(', ') || 'unknown'}`);
   lines.push('Microphones:');
   if (hw.microphones.length === 0) lines.push('  (none)');
-  for (const m of hw.microphones) lines.push(`  ${m.device}  "${m.name}"${m.usb ? '  USB' : ''}`);
+  for (const m of hw.microphones) lines.push(`  ${m.device}  "${m.name}"${m.usb ? '  USB' : ''}${m.webcam ? "  the webcam's microphone" : ''}`);
   lines.push(`GPIO:         ${gpio.length === 0 ? 'no button or light set (ROOMCAST_GPIO_BUTTON, ROOMCAST_GPIO_LED)' : gpio.map((g) => `${g.what} on GPIO ${g.bcm}: ${g.sysfs === null ? g.error : `sysfs ${g.sysfs}`}`).join('; ')}`);
   lines.push(`Encoders:     ${[hw.hardwareEncoder && hw.elements.has('v4l2h264enc') ? 'hardware (v4l2h264enc)' : null, hw.elements.has('x264enc') ? 'x264' : null].filter(Boolean).join(', ') || 'none'}`);
   if (planned.ok) {

@@ -236,7 +236,7 @@ export const SCHEMA = {
     env: 'ROOMCAST_AUDIO_SOURCE',
     default: 'auto',
     values: 'auto, test, none, an ALSA device',
-    doc: 'Microphone. auto picks the first USB audio capture card, else none. none still sends a silent AAC track (platforms want audio). Example: hw:CARD=Device,DEV=0.',
+    doc: "Microphone. auto picks the first USB audio capture card that is not a webcam's own microphone (a USB audio interface), else a webcam's microphone (and says to plug an interface), else none. An ALSA device given here is used as it is. none still sends a silent AAC track (platforms want audio). Example: hw:CARD=Device,DEV=0.",
     restarts: 'pipeline',
     parse: audioSource,
   }),

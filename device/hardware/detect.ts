@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { access, readdir, readFile, readlink } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { access, readdir, readFile, readlink, realpath } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { HostPaths } from './paths.js';
 import type { Board, Camera, CameraFormat, Hardware, Microphone, PiModel } from './types.js';
@@ -183,6 +183,44 @@ export async function detectCameras(paths: HostPaths, tools: DetectTools): Promi
   return { cameras, hardwareEncoder };
 }
 
+/*
+ * A webcam's microphone is a sound card on a USB device that is also a UVC
+ * camera. Read from the kernel's sources and the linux-usb FAQ, not on a Pi:
+ * - snd-usb-audio creates its card with snd_card_new(&intf->dev, ...)
+ *   (sound/usb/card.c, snd_usb_audio_create), so /sys/class/sound/cardN/device
+ *   is the USB interface it probed (.../1-1.3/1-1.3:1.2), not the device;
+ * - a USB device's interfaces are its child directories, named
+ *   "<device>:<config>.<interface>" (1-1.3:1.0), each bound to its own driver
+ *   through a `driver` link into /sys/bus/usb/drivers/;
+ * - the UVC driver registers as "uvcvideo" (drivers/media/usb/uvc/uvc_driver.c)
+ *   and binds the VideoControl interface; `lsusb -t` of a C920 shows
+ *   interfaces 0 and 1 on uvcvideo, 2 and 3 on snd-usb-audio.
+ * On a real /sys, class/sound/cardN is itself a link into /sys/devices, so
+ * the path is resolved in full rather than by one readlink.
+ */
+const UVC_DRIVER = 'uvcvideo';
+
+async function isWebcamCard(paths: HostPaths, card: number): Promise<boolean> {
+  let intf: string;
+  try {
+    intf = await realpath(join(paths.sys, `class/sound/card${card}/device`));
+  } catch {
+    return false; // sysfs has no such card (no /sys in reach): not known to be a webcam's
+  }
+  const usbDevice = dirname(intf);
+  const prefix = `${basename(usbDevice)}:`;
+  const isInterfaceOf = (entry: string): boolean => entry.startsWith(prefix) && /^\d+\.\d+$/.test(entry.slice(prefix.length));
+  if (!isInterfaceOf(basename(intf))) return false; // not a USB interface: no camera to share a device with
+  for (const entry of (await list(usbDevice)).filter(isInterfaceOf)) {
+    try {
+      if (basename(await readlink(join(usbDevice, entry, 'driver'))) === UVC_DRIVER) return true;
+    } catch {
+      // An interface no driver has bound.
+    }
+  }
+  return false;
+}
+
 /** Capture-capable ALSA cards from /proc/asound: "cards" plus a pcmNc directory per capture device. */
 export async function detectMicrophones(paths: HostPaths): Promise<Microphone[]> {
   const cards = (await readText(join(paths.proc, 'asound/cards'))) ?? '';
@@ -198,7 +236,8 @@ export async function detectMicrophones(paths: HostPaths): Promise<Microphone[]>
     const first = captures[0];
     if (!first) continue;
     const dev = Number(first.slice(3, -1));
-    mics.push({ card, id, name: (m[4] ?? '').trim(), device: `hw:CARD=${id},DEV=${dev}`, usb: m[3] === 'USB-Audio' });
+    const usb = m[3] === 'USB-Audio';
+    mics.push({ card, id, name: (m[4] ?? '').trim(), device: `hw:CARD=${id},DEV=${dev}`, usb, webcam: usb && (await isWebcamCard(paths, card)) });
   }
   return mics;
 }

@@ -21,6 +21,12 @@ export interface Microphone {
   /** The ALSA device string the pipeline opens. */
   device: string;
   usb: boolean;
+  /**
+   * The card belongs to a USB device that is also a UVC camera: a webcam's
+   * built-in microphone (or an HDMI grabber's sound), usually not the talk's
+   * sound. False for other cards, and when sysfs does not say.
+   */
+  webcam: boolean;
 }
 
 export type PiModel = 'pi3' | 'pi4' | 'pi5' | 'zero2w' | 'pi-other';

@@ -223,9 +223,20 @@ function pickAudio(config: DeviceConfig, hw: Hardware, choices: string[]): Audio
     case 'alsa':
       return { kind: 'alsa', device: src.device };
     case 'auto': {
-      const mic = hw.microphones.find((m) => m.usb) ?? null;
+      // A webcam's own microphone hears the room from the back wall, so a
+      // USB audio interface wins whatever the card order; the webcam's is
+      // taken only when it is all there is.
+      const usb = hw.microphones.filter((m) => m.usb);
+      const webcamMic = usb.find((m) => m.webcam) ?? null;
+      const mic = usb.find((m) => !m.webcam) ?? webcamMic;
       if (mic && hw.elements.has('alsasrc')) {
-        choices.push(`audio: USB audio "${mic.name}" at ${mic.device} (ROOMCAST_AUDIO_SOURCE=auto)`);
+        if (mic.webcam) {
+          choices.push(`audio: the webcam's microphone "${mic.name}" at ${mic.device} (ROOMCAST_AUDIO_SOURCE=auto)`);
+          choices.push(`audio: only the webcam's microphone was found (card ${mic.id}): plug a USB audio interface for the talk's sound`);
+        } else {
+          const passedOver = webcamMic ? `, not the webcam's microphone on card ${webcamMic.id}` : '';
+          choices.push(`audio: USB audio "${mic.name}" at ${mic.device}${passedOver} (ROOMCAST_AUDIO_SOURCE=auto)`);
+        }
         return { kind: 'alsa', device: mic.device };
       }
       choices.push('audio: no USB microphone found, sending a silent track (ROOMCAST_AUDIO_SOURCE=auto)');

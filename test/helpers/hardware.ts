@@ -24,8 +24,12 @@ export const C920_H264: Camera = { ...C920, formats: ['raw', 'h264', 'mjpeg'] };
 /** A cheap HDMI dongle offering only raw YUYV. */
 export const HDMI_RAW: Camera = { kind: 'usb', device: '/dev/video2', name: 'USB Video', driver: 'uvcvideo', formats: ['raw'] };
 
-export const USB_MIC: Microphone = { card: 1, id: 'Device', name: 'USB Audio Device', device: 'hw:CARD=Device,DEV=0', usb: true };
-export const I2S_MIC: Microphone = { card: 0, id: 'sndrpigooglevoi', name: 'snd_rpi_googlevoicehat_soundcar', device: 'hw:CARD=sndrpigooglevoi,DEV=0', usb: false };
+export const USB_MIC: Microphone = { card: 1, id: 'Device', name: 'USB Audio Device', device: 'hw:CARD=Device,DEV=0', usb: true, webcam: false };
+export const I2S_MIC: Microphone = { card: 0, id: 'sndrpigooglevoi', name: 'snd_rpi_googlevoicehat_soundcar', device: 'hw:CARD=sndrpigooglevoi,DEV=0', usb: false, webcam: false };
+/** A C920's built-in microphone: a USB card on the same USB device as the camera. */
+export const C920_MIC: Microphone = { card: 1, id: 'C920', name: 'HD Pro Webcam C920', device: 'hw:CARD=C920,DEV=0', usb: true, webcam: true };
+/** A USB audio interface (Behringer UMC202HD), the box's intended sound. */
+export const UMC202HD: Microphone = { card: 2, id: 'U192k', name: 'UMC202HD 192k', device: 'hw:CARD=U192k,DEV=0', usb: true, webcam: false };
 
 export function pi4(over: Partial<Hardware> = {}): Hardware {
   return {

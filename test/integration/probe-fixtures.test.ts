@@ -27,8 +27,10 @@ interface Expected {
   /** The v4l2-ctl answer for /dev/video0 of the tree, when it has a camera v4l2-ctl is asked about. */
   video0Formats?: CameraFormat[];
   cameras: (dev: string) => Camera[];
-  microphones: string[];
+  /** The capture cards' ALSA devices, in card order, and whether each is a webcam's microphone. */
+  microphones: { device: string; webcam: boolean }[];
   encoderChoice: string;
+  audioChoice: string;
   /** BCM 17 and 27 as kernel numbers. */
   gpio: [number, number];
   tempC: number;
@@ -41,8 +43,9 @@ const BOARDS: Record<HostFixture, Expected> = {
     model: 'Raspberry Pi 3 Model B Plus Rev 1.3',
     video0Formats: ['raw', 'mjpeg', 'h264'],
     cameras: (dev) => [{ kind: 'picam-legacy', device: join(dev, 'video0'), name: 'camera0', driver: 'bcm2835_v4l2', formats: ['raw', 'mjpeg', 'h264'] }],
-    microphones: ['hw:CARD=Device,DEV=0'],
+    microphones: [{ device: 'hw:CARD=Device,DEV=0', webcam: false }],
     encoderChoice: 'encoder: hardware v4l2h264enc (Raspberry Pi 3 Model B Plus Rev 1.3 has one)',
+    audioChoice: 'audio: USB audio "USB Audio Device" at hw:CARD=Device,DEV=0 (ROOMCAST_AUDIO_SOURCE=auto)',
     gpio: [529, 539],
     tempC: 62.8,
     healthText: 'CPU 62.8 °C; now: soft temperature limit; occurred: soft temperature limit',
@@ -52,8 +55,12 @@ const BOARDS: Record<HostFixture, Expected> = {
     model: 'Raspberry Pi 4 Model B Rev 1.4',
     video0Formats: ['raw', 'mjpeg'],
     cameras: (dev) => [{ kind: 'usb', device: join(dev, 'video0'), name: 'HD Pro Webcam C920', driver: 'uvcvideo', formats: ['raw', 'mjpeg'] }],
-    microphones: ['hw:CARD=Device,DEV=0'],
+    microphones: [
+      { device: 'hw:CARD=C920,DEV=0', webcam: true },
+      { device: 'hw:CARD=U192k,DEV=0', webcam: false },
+    ],
     encoderChoice: 'encoder: hardware v4l2h264enc (Raspberry Pi 4 Model B Rev 1.4 has one)',
+    audioChoice: `audio: USB audio "UMC202HD 192k" at hw:CARD=U192k,DEV=0, not the webcam's microphone on card C920 (ROOMCAST_AUDIO_SOURCE=auto)`,
     gpio: [529, 539],
     tempC: 48.7,
     healthText: 'CPU 48.7 °C; now: no throttling; occurred: none',
@@ -64,6 +71,7 @@ const BOARDS: Record<HostFixture, Expected> = {
     cameras: (dev) => [{ kind: 'picam', device: join(dev, 'video0'), name: 'rp1-cfe-csi2_ch0', driver: 'rp1-cfe', formats: ['raw'] }],
     microphones: [],
     encoderChoice: 'encoder: x264 (no hardware encoder: the Pi 5 has none)',
+    audioChoice: 'audio: no USB microphone found, sending a silent track (ROOMCAST_AUDIO_SOURCE=auto)',
     gpio: [588, 598],
     tempC: 55.1,
     healthText: 'CPU 55.1 °C; now: no throttling; occurred: under-voltage, throttled',
@@ -72,8 +80,12 @@ const BOARDS: Record<HostFixture, Expected> = {
   'zero2w-i2s-mic': {
     model: 'Raspberry Pi Zero 2 W Rev 1.0',
     cameras: () => [],
-    microphones: ['hw:CARD=sndrpigooglevoi,DEV=0', 'hw:CARD=Mic,DEV=0'],
+    microphones: [
+      { device: 'hw:CARD=sndrpigooglevoi,DEV=0', webcam: false },
+      { device: 'hw:CARD=Mic,DEV=0', webcam: false },
+    ],
     encoderChoice: 'encoder: hardware v4l2h264enc (Raspberry Pi Zero 2 W Rev 1.0 has one)',
+    audioChoice: 'audio: USB audio "USB PnP Sound Device" at hw:CARD=Mic,DEV=0 (ROOMCAST_AUDIO_SOURCE=auto)',
     gpio: [529, 539],
     tempC: 51.5,
     healthText: 'CPU 51.5 °C; now: under-voltage, throttled; occurred: under-voltage, throttled',
@@ -101,15 +113,16 @@ describe('roomcast probe on the fixture trees of real Pis', () => {
       });
     }
 
-    test(`${board}: --json reports the board, its health, cameras with formats, microphones, the encoder and why, and the GPIO lines`, async () => {
+    test(`${board}: --json reports the board, its health, cameras with formats, microphones, the encoder and audio choices, and the GPIO lines`, async () => {
       const r = await roomcast(['probe', '--json'], await env());
       assert.equal(r.code, 0, r.stderr);
       const report = JSON.parse(r.stdout) as ProbeReport;
       assert.equal(report.board.model, want.model);
       assert.deepEqual(report.cameras, want.cameras(dev));
-      assert.deepEqual(report.microphones.map((m) => m.device), want.microphones);
+      assert.deepEqual(report.microphones.map((m) => ({ device: m.device, webcam: m.webcam })), want.microphones);
       assert.deepEqual(report.errors, []);
       assert.ok(report.plan?.choices.includes(want.encoderChoice), report.plan?.choices.join('\n'));
+      assert.ok(report.plan?.choices.includes(want.audioChoice), report.plan?.choices.join('\n'));
       assert.deepEqual(report.gpio, [
         { what: 'button', bcm: 17, sysfs: want.gpio[0] },
         { what: 'light', bcm: 27, sysfs: want.gpio[1] },
@@ -125,8 +138,13 @@ describe('roomcast probe on the fixture trees of real Pis', () => {
       assert.match(r.stdout, new RegExp(`^Health: +${want.healthText}$`, 'm'));
       for (const c of want.cameras(dev)) assert.ok(r.stdout.includes(`  ${c.device}  ${c.kind}  "${c.name}"  driver ${c.driver}  formats ${c.formats.join(', ')}`), r.stdout);
       if (want.cameras(dev).length === 0) assert.match(r.stdout, /^Cameras:\n {2}\(none\)$/m);
-      for (const m of want.microphones) assert.match(r.stdout, new RegExp(`^ {2}${m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `, 'm'));
+      for (const m of want.microphones) {
+        const line = r.stdout.split('\n').find((l) => l.startsWith(`  ${m.device}  `));
+        assert.ok(line, `no line for ${m.device} in\n${r.stdout}`);
+        assert.equal(line.endsWith("  the webcam's microphone"), m.webcam, line);
+      }
       assert.ok(r.stdout.includes(`  ${want.encoderChoice}\n`), r.stdout);
+      assert.ok(r.stdout.includes(`  ${want.audioChoice}\n`), r.stdout);
       assert.match(r.stdout, new RegExp(`^GPIO: +button on GPIO 17: sysfs ${want.gpio[0]}; light on GPIO 27: sysfs ${want.gpio[1]}$`, 'm'));
     });
   }

@@ -1,25 +1,62 @@
 import assert from 'node:assert/strict';
-import { cp, rm } from 'node:fs/promises';
+import { cp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { detectBoard, detectHardware, KNOWN_ELEMENTS, parseV4l2Formats, piModelOf } from '../../device/hardware/detect.js';
-import { hostPaths } from '../../device/hardware/paths.js';
+import { hostPaths, type HostPaths } from '../../device/hardware/paths.js';
+import type { Microphone } from '../../device/hardware/types.js';
 import { planPipeline } from '../../device/pipeline/plan.js';
 import { configFrom } from '../helpers/config.js';
 import { FakeDetectTools } from '../helpers/fake-detect-tools.js';
 import { useTempDir } from '../helpers/fixture.js';
 import { FIXTURES, fixturePaths as fixture } from '../helpers/host-fixtures.js';
 
+/** The pi4-c920 tree's two USB cards as detection should report them. */
+const C920_CARD: Microphone = { card: 1, id: 'C920', name: 'HD Pro Webcam C920', device: 'hw:CARD=C920,DEV=0', usb: true, webcam: true };
+const UMC202HD_CARD: Microphone = { card: 2, id: 'U192k', name: 'UMC202HD 192k', device: 'hw:CARD=U192k,DEV=0', usb: true, webcam: false };
+
+/**
+ * A copy of the pi4-c920 tree where the interface enumerated first: card 1
+ * is the UMC202HD and card 2 the C920, in /proc/asound and /sys/class/sound.
+ */
+async function swapUsbCards(dir: string): Promise<HostPaths> {
+  const copy = join(dir, 'pi4-c920-swapped');
+  await cp(join(FIXTURES, 'pi4-c920'), copy, { recursive: true, verbatimSymlinks: true });
+  for (const parent of ['proc/asound', 'sys/class/sound']) {
+    await rename(join(copy, parent, 'card1'), join(copy, parent, 'card-swap'));
+    await rename(join(copy, parent, 'card2'), join(copy, parent, 'card1'));
+    await rename(join(copy, parent, 'card-swap'), join(copy, parent, 'card2'));
+  }
+  for (const [id, card] of [['C920', 'card2'], ['U192k', 'card1']] as const) {
+    await rm(join(copy, 'proc/asound', id));
+    await symlink(card, join(copy, 'proc/asound', id));
+  }
+  await writeFile(
+    join(copy, 'proc/asound/cards'),
+    [
+      ' 0 [Headphones     ]: bcm2835_headpho - bcm2835 Headphones',
+      '                      bcm2835 Headphones',
+      ' 1 [U192k          ]: USB-Audio - UMC202HD 192k',
+      '                      BEHRINGER UMC202HD 192k at usb-0000:01:00.0-1.4, high speed',
+      ' 2 [C920           ]: USB-Audio - HD Pro Webcam C920',
+      '                      HD Pro Webcam C920 at usb-0000:01:00.0-1.3, high speed',
+      '',
+    ].join('\n'),
+  );
+  return { sys: join(copy, 'sys'), proc: join(copy, 'proc'), dev: join(copy, 'dev') };
+}
+
 describe('a Raspberry Pi 4 with a Logitech C920 and a USB audio interface', () => {
   const paths = fixture('pi4-c920');
   const video0 = join(paths.dev, 'video0');
+  const tmp = useTempDir('roomcast-detect-c920-');
 
   it('is detected in full', async () => {
     const tools = new FakeDetectTools({ [video0]: ['raw', 'mjpeg'] }, ['x264enc', 'v4l2h264enc', 'v4l2src', 'rtmp2sink', 'not-asked-for']);
     const hw = await detectHardware(paths, tools);
     assert.deepEqual(hw.board, { model: 'Raspberry Pi 4 Model B Rev 1.4', pi: 'pi4' });
     assert.deepEqual(hw.cameras, [{ kind: 'usb', device: video0, name: 'HD Pro Webcam C920', driver: 'uvcvideo', formats: ['raw', 'mjpeg'] }]);
-    assert.deepEqual(hw.microphones, [{ card: 1, id: 'Device', name: 'USB Audio Device', device: 'hw:CARD=Device,DEV=0', usb: true }]);
+    assert.deepEqual(hw.microphones, [C920_CARD, UMC202HD_CARD]);
     assert.deepEqual([...hw.elements].sort(), ['rtmp2sink', 'v4l2h264enc', 'v4l2src', 'x264enc']);
     assert.equal(hw.hardwareEncoder, true);
   });
@@ -31,13 +68,47 @@ describe('a Raspberry Pi 4 with a Logitech C920 and a USB audio interface', () =
     assert.deepEqual(tools.elementQueries, [[...KNOWN_ELEMENTS]]);
   });
 
-  it('plans hardware encoding of MJPEG capture with the USB microphone', async () => {
+  it("plans hardware encoding of MJPEG capture with the audio interface, not the webcam's microphone on card 1", async () => {
     const hw = await detectHardware(paths, new FakeDetectTools({ [video0]: ['raw', 'mjpeg'] }, KNOWN_ELEMENTS));
     const result = planPipeline(configFrom({}), hw, { sessionStamp: '20261122-141503' });
     if (!result.ok) assert.fail(result.errors.join('; '));
     assert.deepEqual(result.plan.video.input, { kind: 'v4l2', device: video0, format: 'mjpeg' });
     assert.equal(result.plan.video.encoder, 'v4l2h264enc');
-    assert.deepEqual(result.plan.audio.input, { kind: 'alsa', device: 'hw:CARD=Device,DEV=0' });
+    assert.deepEqual(result.plan.audio.input, { kind: 'alsa', device: 'hw:CARD=U192k,DEV=0' });
+  });
+
+  it("tells the webcam's microphone by the card's USB device, whatever the card order", async () => {
+    const swapped = await swapUsbCards(tmp.dir);
+    const hw = await detectHardware(swapped, new FakeDetectTools({}, KNOWN_ELEMENTS));
+    assert.deepEqual(hw.microphones, [{ ...UMC202HD_CARD, card: 1 }, { ...C920_CARD, card: 2 }]);
+    const result = planPipeline(configFrom({}), hw, { sessionStamp: '20261122-141503' });
+    if (!result.ok) assert.fail(result.errors.join('; '));
+    assert.deepEqual(result.plan.audio.input, { kind: 'alsa', device: 'hw:CARD=U192k,DEV=0' });
+  });
+
+  it("takes the webcam's microphone, and says so, when the interface is unplugged", async () => {
+    const copy = join(tmp.dir, 'pi4-c920-no-interface');
+    await cp(join(FIXTURES, 'pi4-c920'), copy, { recursive: true, verbatimSymlinks: true });
+    await rm(join(copy, 'proc/asound/card2'), { recursive: true });
+    await rm(join(copy, 'proc/asound/U192k'));
+    await rm(join(copy, 'sys/class/sound/card2'), { recursive: true });
+    await rm(join(copy, 'sys/devices/platform/scb/fd500000.pcie/usb1/1-1/1-1.4'), { recursive: true });
+    await writeFile(
+      join(copy, 'proc/asound/cards'),
+      [
+        ' 0 [Headphones     ]: bcm2835_headpho - bcm2835 Headphones',
+        '                      bcm2835 Headphones',
+        ' 1 [C920           ]: USB-Audio - HD Pro Webcam C920',
+        '                      HD Pro Webcam C920 at usb-0000:01:00.0-1.3, high speed',
+        '',
+      ].join('\n'),
+    );
+    const hw = await detectHardware({ sys: join(copy, 'sys'), proc: join(copy, 'proc'), dev: join(copy, 'dev') }, new FakeDetectTools({}, KNOWN_ELEMENTS));
+    assert.deepEqual(hw.microphones, [C920_CARD]);
+    const result = planPipeline(configFrom({}), hw, { sessionStamp: '20261122-141503' });
+    if (!result.ok) assert.fail(result.errors.join('; '));
+    assert.deepEqual(result.plan.audio.input, { kind: 'alsa', device: 'hw:CARD=C920,DEV=0' });
+    assert.ok(result.plan.choices.includes("audio: only the webcam's microphone was found (card C920): plug a USB audio interface for the talk's sound"), result.plan.choices.join('\n'));
   });
 });
 
@@ -48,8 +119,8 @@ describe('a Raspberry Pi Zero 2 W with an I2S microphone HAT and a USB microphon
     assert.deepEqual(hw.cameras, []);
     assert.equal(hw.hardwareEncoder, true);
     assert.deepEqual(hw.microphones, [
-      { card: 0, id: 'sndrpigooglevoi', name: 'snd_rpi_googlevoicehat_soundcar', device: 'hw:CARD=sndrpigooglevoi,DEV=0', usb: false },
-      { card: 1, id: 'Mic', name: 'USB PnP Sound Device', device: 'hw:CARD=Mic,DEV=0', usb: true },
+      { card: 0, id: 'sndrpigooglevoi', name: 'snd_rpi_googlevoicehat_soundcar', device: 'hw:CARD=sndrpigooglevoi,DEV=0', usb: false, webcam: false },
+      { card: 1, id: 'Mic', name: 'USB PnP Sound Device', device: 'hw:CARD=Mic,DEV=0', usb: true, webcam: false },
     ]);
   });
 });
@@ -85,7 +156,7 @@ describe('a Raspberry Pi 3 B+ on the legacy camera stack (start_x=1) with a USB 
     assert.deepEqual(hw.cameras, [{ kind: 'picam-legacy', device: video0, name: 'camera0', driver: 'bcm2835_v4l2', formats: ['raw', 'mjpeg', 'h264'] }]);
     assert.deepEqual(tools.formatQueries, [video0], 'not the codec or ISP nodes');
     assert.equal(hw.hardwareEncoder, true);
-    assert.deepEqual(hw.microphones, [{ card: 1, id: 'Device', name: 'USB Audio Device', device: 'hw:CARD=Device,DEV=0', usb: true }]);
+    assert.deepEqual(hw.microphones, [{ card: 1, id: 'Device', name: 'USB Audio Device', device: 'hw:CARD=Device,DEV=0', usb: true, webcam: false }]);
   });
 
   it('plans the legacy camera into the hardware encoder with the USB microphone', async () => {

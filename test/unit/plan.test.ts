@@ -5,7 +5,7 @@ import type { Hardware } from '../../device/hardware/types.js';
 import { KNOWN_ELEMENTS } from '../../device/hardware/detect.js';
 import { planPipeline, requiredElements, type PipelinePlan } from '../../device/pipeline/plan.js';
 import { configFrom } from '../helpers/config.js';
-import { ALL_ELEMENTS, C920, C920_H264, elementsWithout, HDMI_RAW, I2S_MIC, PICAM3, PICAM_LEGACY, pi4, pi5, USB_MIC } from '../helpers/hardware.js';
+import { ALL_ELEMENTS, C920, C920_H264, C920_MIC, elementsWithout, HDMI_RAW, I2S_MIC, PICAM3, PICAM_LEGACY, pi4, pi5, UMC202HD, USB_MIC } from '../helpers/hardware.js';
 
 const CTX = { sessionStamp: '20261122-141503' };
 
@@ -196,6 +196,40 @@ describe('audio', () => {
 
   it('an explicit ALSA device is used as given', () => {
     assert.deepEqual(plan({ ROOMCAST_AUDIO_SOURCE: 'hw:2,0' }, pi4({ microphones: [USB_MIC] })).audio.input, { kind: 'alsa', device: 'hw:2,0' });
+  });
+
+  describe("a webcam's microphone and a USB audio interface", () => {
+    const interfaceChoice = `audio: USB audio "UMC202HD 192k" at hw:CARD=U192k,DEV=0, not the webcam's microphone on card C920 (ROOMCAST_AUDIO_SOURCE=auto)`;
+
+    it('auto takes the interface when the webcam is card 1 and the interface card 2', () => {
+      const p = plan({}, pi4({ cameras: [C920], microphones: [C920_MIC, UMC202HD] }));
+      assert.deepEqual(p.audio.input, { kind: 'alsa', device: 'hw:CARD=U192k,DEV=0' });
+      assert.ok(p.choices.includes(interfaceChoice), p.choices.join('\n'));
+    });
+
+    it('auto takes the interface when the cards come the other way round', () => {
+      const p = plan({}, pi4({ cameras: [C920], microphones: [{ ...UMC202HD, card: 1 }, { ...C920_MIC, card: 2 }] }));
+      assert.deepEqual(p.audio.input, { kind: 'alsa', device: 'hw:CARD=U192k,DEV=0' });
+      assert.ok(p.choices.includes(interfaceChoice), p.choices.join('\n'));
+    });
+
+    it("auto with only the webcam's microphone takes it, and says to plug an interface", () => {
+      const p = plan({}, pi4({ cameras: [C920], microphones: [I2S_MIC, C920_MIC] }));
+      assert.deepEqual(p.audio.input, { kind: 'alsa', device: 'hw:CARD=C920,DEV=0' });
+      assert.ok(p.choices.includes(`audio: the webcam's microphone "HD Pro Webcam C920" at hw:CARD=C920,DEV=0 (ROOMCAST_AUDIO_SOURCE=auto)`), p.choices.join('\n'));
+      assert.ok(p.choices.includes("audio: only the webcam's microphone was found (card C920): plug a USB audio interface for the talk's sound"), p.choices.join('\n'));
+    });
+
+    it("says nothing of webcams when there is no webcam's microphone", () => {
+      const p = plan({}, pi4({ microphones: [UMC202HD] }));
+      assert.deepEqual(p.choices.filter((c) => c.startsWith('audio:')), ['audio: USB audio "UMC202HD 192k" at hw:CARD=U192k,DEV=0 (ROOMCAST_AUDIO_SOURCE=auto)']);
+    });
+
+    it("an explicit ALSA device is never second-guessed, even the webcam's", () => {
+      const p = plan({ ROOMCAST_AUDIO_SOURCE: 'hw:CARD=C920,DEV=0' }, pi4({ cameras: [C920], microphones: [C920_MIC, UMC202HD] }));
+      assert.deepEqual(p.audio.input, { kind: 'alsa', device: 'hw:CARD=C920,DEV=0' });
+      assert.deepEqual(p.choices.filter((c) => c.startsWith('audio:')), []);
+    });
   });
 
   it('is 48 kHz stereo at the configured bitrate', () => {
