@@ -36,7 +36,7 @@ export async function runProbe(env: Env, json: boolean): Promise<void> {
   lines.push(`Health:       ${healthLine(health)}`);
   lines.push('Cameras:');
   if (hw.cameras.length === 0) lines.push('  (none)');
-  for (const c of hw.cameras) lines.push(`  ${c.device}  ${c.kind}  "${c.name}"  driver ${c.driver}  formats ${c.formats.join(', ') || 'unknown'}`);
+  for (const c of hw.cameras) lines.push(`  ${c.device}  ${c.kind}  "${c.name}"  driver ${c.driver}  formats ${c.formats.join(', ') || 'unknown'}${c.autofocus ? '  autofocus' : ''}`);
   lines.push('Microphones:');
   if (hw.microphones.length === 0) lines.push('  (none)');
   for (const m of hw.microphones) lines.push(`  ${m.device}  "${m.name}"${m.usb ? '  USB' : ''}${m.webcam ? "  the webcam's microphone" : ''}`);

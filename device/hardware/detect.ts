@@ -3,7 +3,7 @@ import { access, readdir, readFile, readlink, realpath } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { HostPaths } from './paths.js';
-import type { Board, Camera, CameraFormat, Hardware, Microphone, PiModel } from './types.js';
+import type { Board, Camera, CameraFormat, Hardware, LibcameraAfProperty, Microphone, PiModel } from './types.js';
 
 const run = promisify(execFile);
 
@@ -76,6 +76,8 @@ export interface DetectTools {
   cameraFormats(device: string): Promise<CameraFormat[]>;
   /** Which of the named GStreamer elements are installed. */
   installedElements(names: readonly string[]): Promise<Set<string>>;
+  /** libcamerasrc's autofocus property (null: none); asked only when an autofocus camera is found. */
+  libcameraAfProperty?(): Promise<LibcameraAfProperty | null>;
 }
 
 async function readText(path: string): Promise<string | null> {
@@ -125,6 +127,25 @@ const NOT_CAMERAS = /^(bcm2835-codec|bcm2835-isp|pispbe|rpi-hevc|rpivid)/;
  * that name, no parent, and the module being present.
  */
 const LEGACY_CAMERA_MODULE = 'bcm2835_v4l2';
+
+/*
+ * Sensors with a focus lens (a VCM the IPA drives): Camera Module 3 (imx708,
+ * all its variants), Arducam's 16 MP (imx519) and 64 MP (ov64a40). A sensor's
+ * sub-device is named by v4l2_i2c_subdev_set_name() as "<driver> <bus>-<addr>",
+ * e.g. "imx708 10-001a", in /sys/class/video4linux/v4l-subdevN/name. Without
+ * AfMode set, libcamera's Raspberry Pi IPA leaves the lens at the tuning
+ * file's default (1 dioptre on the imx708: focused at 1 m), soft on a stage.
+ */
+const AUTOFOCUS_SENSORS = new Set(['imx708', 'imx519', 'ov64a40']);
+
+async function autofocusSensor(paths: HostPaths): Promise<boolean> {
+  const cls = join(paths.sys, 'class/video4linux');
+  for (const entry of (await list(cls)).filter((e) => /^v4l-subdev\d+$/.test(e))) {
+    const driver = ((await readText(join(cls, entry, 'name'))) ?? '').split(' ')[0] ?? '';
+    if (AUTOFOCUS_SENSORS.has(driver)) return true;
+  }
+  return false;
+}
 const LEGACY_CAMERA_NODE_NAME = 'camera0';
 
 interface VideoNode {
@@ -171,7 +192,8 @@ export async function detectCameras(paths: HostPaths, tools: DetectTools): Promi
       // One receiver exposes several nodes (image, embedded data, ...); list the sensor once.
       if (seenLibcamera.has(n.driver)) continue;
       seenLibcamera.add(n.driver);
-      cameras.push({ kind: 'picam', device, name: n.name, driver: n.driver, formats: ['raw'] });
+      const autofocus = await autofocusSensor(paths);
+      cameras.push({ kind: 'picam', device, name: n.name, driver: n.driver, formats: ['raw'], ...(autofocus ? { autofocus } : {}) });
     } else if (n.driver === null && legacyModule && n.name === LEGACY_CAMERA_NODE_NAME) {
       cameras.push({ kind: 'picam-legacy', device, name: n.name, driver: LEGACY_CAMERA_MODULE, formats: await tools.cameraFormats(device) });
     } else if (n.driver === 'uvcvideo' && n.index === 0) {
@@ -249,8 +271,20 @@ export async function detectHardware(paths: HostPaths, tools: DetectTools = syst
     detectMicrophones(paths),
     tools.installedElements(KNOWN_ELEMENTS),
   ]);
-  return { board, cameras: cams.cameras, microphones, elements, hardwareEncoder: cams.hardwareEncoder };
+  const hardware: Hardware = { board, cameras: cams.cameras, microphones, elements, hardwareEncoder: cams.hardwareEncoder };
+  if (cams.cameras.some((c) => c.kind === 'picam' && c.autofocus) && tools.libcameraAfProperty) hardware.libcameraAf = await tools.libcameraAfProperty();
+  return hardware;
 }
+
+/** Which autofocus property `gst-inspect-1.0 libcamerasrc` lists (its property lines are "  name   : blurb"). */
+export function parseLibcameraAfProperty(inspect: string): LibcameraAfProperty | null {
+  if (/^\s+af-mode\s+:/m.test(inspect)) return 'af-mode';
+  if (/^\s+auto-focus-mode\s+:/m.test(inspect)) return 'auto-focus-mode';
+  return null;
+}
+
+/** Looked up once: an element's properties do not change while the agent runs. */
+let libcameraAf: Promise<LibcameraAfProperty | null> | null = null;
 
 /** The element names in `gst-inspect-1.0`'s listing: lines like "x264:  x264enc: x264 H.264 Encoder". */
 export function parseElementList(text: string): Set<string> {
@@ -305,6 +339,13 @@ export const systemTools: DetectTools = {
     } catch {
       return [];
     }
+  },
+  libcameraAfProperty() {
+    libcameraAf ??= run('gst-inspect-1.0', ['libcamerasrc'], { timeout: 10_000, maxBuffer: 1024 * 1024 }).then(
+      ({ stdout }) => parseLibcameraAfProperty(stdout),
+      () => null,
+    );
+    return libcameraAf;
   },
   async installedElements(names) {
     // Plugin files first: microseconds, where a registry listing costs ~60 ms of

@@ -12,6 +12,8 @@ export interface Camera {
   /** The bound driver (the module, bcm2835_v4l2, for the legacy camera, whose node has no parent device). */
   driver: string;
   formats: CameraFormat[];
+  /** A libcamera sensor that drives a focus lens (Camera Module 3 and the like): it needs autofocus switched on, or it stays focused at about 1 m. */
+  autofocus?: boolean;
 }
 
 export interface Microphone {
@@ -45,4 +47,9 @@ export interface Hardware {
   elements: ReadonlySet<string>;
   /** A V4L2 memory-to-memory H.264 encoder device exists (bcm2835-codec on Pi 3/4/Zero 2 W). */
   hardwareEncoder: boolean;
+  /** libcamerasrc's property for the autofocus mode, looked up only when an autofocus camera is found; null: it has none. */
+  libcameraAf?: LibcameraAfProperty | null;
 }
+
+/** libcamera 0.5+ generates af-mode from its controls; 0.1-0.4 had auto-focus-mode. */
+export type LibcameraAfProperty = 'af-mode' | 'auto-focus-mode';

@@ -1,6 +1,6 @@
 import type { DeviceConfig } from '../../common/config/schema.js';
 import type { Destination } from '../../common/destination.js';
-import type { Camera, CameraFormat, Hardware } from '../hardware/types.js';
+import type { Camera, CameraFormat, Hardware, LibcameraAfProperty } from '../hardware/types.js';
 import { snapshotSteps, type SnapshotPlan } from './snapshot-plan.js';
 import { pickX264Preset, type X264Preset } from './x264-budget.js';
 
@@ -12,7 +12,7 @@ import { pickX264Preset, type X264Preset } from './x264-budget.js';
 export type VideoInput =
   | { kind: 'test' }
   | { kind: 'v4l2'; device: string; format: CameraFormat }
-  | { kind: 'libcamera' };
+  | { kind: 'libcamera'; autofocus?: LibcameraAfProperty };
 
 export type VideoEncoder = 'x264' | 'v4l2h264enc' | 'passthrough';
 
@@ -283,6 +283,17 @@ function planSnapshot(encoder: VideoEncoder, size: { width: number; height: numb
   return { steps: snapshotSteps(size.width, size.height) };
 }
 
+/** A Pi camera with a focus lens gets continuous autofocus (as rpicam-apps give it), where libcamerasrc can set it. */
+function libcameraInput(camera: Camera, hw: Hardware, choices: string[]): VideoInput {
+  if (!camera.autofocus) return { kind: 'libcamera' };
+  if (hw.libcameraAf) {
+    choices.push('video: continuous autofocus (the camera has a focus lens)');
+    return { kind: 'libcamera', autofocus: hw.libcameraAf };
+  }
+  choices.push('video: the camera has a focus lens, but this libcamerasrc cannot switch autofocus on: the lens stays at its default focus (about 1 m)');
+  return { kind: 'libcamera' };
+}
+
 /** Pure: config + detected hardware -> a plan, or every reason there cannot be one. */
 export function planPipeline(config: DeviceConfig, hw: Hardware, ctx: PlanContext): PlanResult {
   const choices: string[] = [];
@@ -296,7 +307,7 @@ export function planPipeline(config: DeviceConfig, hw: Hardware, ctx: PlanContex
   }
   let input: VideoInput | null = null;
   if (camera === 'test') input = { kind: 'test' };
-  else if (camera?.kind === 'picam') input = { kind: 'libcamera' };
+  else if (camera?.kind === 'picam') input = libcameraInput(camera, hw, choices);
   else if (camera && encoder) input = { kind: 'v4l2', device: camera.device, format: captureFormat(camera, encoder, hw) };
   const needed = requiredElements({ input, encoder, audio, audioDelayMs: config.audioDelayMs, destinations: config.destinations.length, recording: config.recordDir !== null, ipfs: config.destinations.some((d) => d.platform === 'ipfs') });
   for (const el of needed.filter((e) => !hw.elements.has(e))) {

@@ -128,7 +128,8 @@ function videoCapture(input: VideoInput, v: PipelinePlan['video'], pattern: Pipe
       // A moving clock keeps the test picture from being a still image the encoder could starve.
       return [el('videotestsrc', { name: SOURCE_NAMES.testVideo, 'is-live': true, pattern: 'smpte' }), caps('video/x-raw', size), el('timeoverlay', { halignment: 'right', valignment: 'bottom', 'font-desc': 'Sans 24' })];
     case 'libcamera':
-      return [el('libcamerasrc'), caps('video/x-raw', { ...size, format: 'NV12' })];
+      // AfModeContinuous is 2 in both properties' enums (libcamera's controls::AfModeEnum).
+      return [el('libcamerasrc', input.autofocus ? { [input.autofocus]: 2 } : {}), caps('video/x-raw', { ...size, format: 'NV12' })];
     case 'v4l2': {
       const src = el('v4l2src', { device: input.device, 'do-timestamp': true });
       switch (input.format) {

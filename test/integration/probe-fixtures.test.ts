@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Health } from '../../common/protocol.js';
 import { KNOWN_ELEMENTS } from '../../device/hardware/detect.js';
-import type { Board, Camera, CameraFormat, Microphone } from '../../device/hardware/types.js';
+import type { Board, Camera, CameraFormat, LibcameraAfProperty, Microphone } from '../../device/hardware/types.js';
 import { roomcast } from '../helpers/cli-run.js';
 import { boxEnv } from '../helpers/env.js';
 import { writeFakeDetectCommands } from '../helpers/fake-detect-tools.js';
@@ -20,6 +20,7 @@ interface ProbeReport {
   hardwareEncoder: boolean;
   plan: { choices: string[] } | null;
   errors: string[];
+  sources: string[];
 }
 
 interface Expected {
@@ -27,6 +28,9 @@ interface Expected {
   /** The v4l2-ctl answer for /dev/video0 of the tree, when it has a camera v4l2-ctl is asked about. */
   video0Formats?: CameraFormat[];
   cameras: (dev: string) => Camera[];
+  /** libcamerasrc's autofocus property, as the fake gst-inspect-1.0 lists it. */
+  libcameraAf?: LibcameraAfProperty;
+  videoChoice?: string;
   /** The capture cards' ALSA devices, in card order, and whether each is a webcam's microphone. */
   microphones: { device: string; webcam: boolean }[];
   encoderChoice: string;
@@ -68,7 +72,9 @@ const BOARDS: Record<HostFixture, Expected> = {
   },
   'pi5-picam3': {
     model: 'Raspberry Pi 5 Model B Rev 1.0',
-    cameras: (dev) => [{ kind: 'picam', device: join(dev, 'video0'), name: 'rp1-cfe-csi2_ch0', driver: 'rp1-cfe', formats: ['raw'] }],
+    cameras: (dev) => [{ kind: 'picam', device: join(dev, 'video0'), name: 'rp1-cfe-csi2_ch0', driver: 'rp1-cfe', formats: ['raw'], autofocus: true }],
+    libcameraAf: 'af-mode',
+    videoChoice: 'video: continuous autofocus (the camera has a focus lens)',
     microphones: [],
     encoderChoice: 'encoder: x264 (no hardware encoder: the Pi 5 has none)',
     audioChoice: 'audio: no USB microphone found, sending a silent track (ROOMCAST_AUDIO_SOURCE=auto)',
@@ -101,7 +107,7 @@ describe('roomcast probe on the fixture trees of real Pis', () => {
 
     async function env(): Promise<Record<string, string>> {
       const dir = join(tmp.dir, board);
-      const tools = await writeFakeDetectCommands(join(dir, 'tools'), want.video0Formats ? { [join(dev, 'video0')]: want.video0Formats } : {}, KNOWN_ELEMENTS);
+      const tools = await writeFakeDetectCommands(join(dir, 'tools'), want.video0Formats ? { [join(dev, 'video0')]: want.video0Formats } : {}, KNOWN_ELEMENTS, want.libcameraAf ?? null);
       return boxEnv(dir, {
         ...fixtureEnv(board),
         ...tools,
@@ -123,6 +129,8 @@ describe('roomcast probe on the fixture trees of real Pis', () => {
       assert.deepEqual(report.errors, []);
       assert.ok(report.plan?.choices.includes(want.encoderChoice), report.plan?.choices.join('\n'));
       assert.ok(report.plan?.choices.includes(want.audioChoice), report.plan?.choices.join('\n'));
+      if (want.videoChoice) assert.ok(report.plan?.choices.includes(want.videoChoice), report.plan?.choices.join('\n'));
+      if (want.libcameraAf) assert.match(report.sources.join('\n'), new RegExp(`libcamerasrc ${want.libcameraAf}=2 `));
       assert.deepEqual(report.gpio, [
         { what: 'button', bcm: 17, sysfs: want.gpio[0] },
         { what: 'light', bcm: 27, sysfs: want.gpio[1] },
@@ -136,7 +144,7 @@ describe('roomcast probe on the fixture trees of real Pis', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`^Board: +${want.model}$`, 'm'));
       assert.match(r.stdout, new RegExp(`^Health: +${want.healthText}$`, 'm'));
-      for (const c of want.cameras(dev)) assert.ok(r.stdout.includes(`  ${c.device}  ${c.kind}  "${c.name}"  driver ${c.driver}  formats ${c.formats.join(', ')}`), r.stdout);
+      for (const c of want.cameras(dev)) assert.ok(r.stdout.includes(`  ${c.device}  ${c.kind}  "${c.name}"  driver ${c.driver}  formats ${c.formats.join(', ')}${c.autofocus ? '  autofocus' : ''}\n`), r.stdout);
       if (want.cameras(dev).length === 0) assert.match(r.stdout, /^Cameras:\n {2}\(none\)$/m);
       for (const m of want.microphones) {
         const line = r.stdout.split('\n').find((l) => l.startsWith(`  ${m.device}  `));

@@ -5,7 +5,7 @@ import type { Camera, Hardware, Microphone } from '../../device/hardware/types.j
 import { LogLines } from '../helpers/log-lines.js';
 
 const c920: Camera = { kind: 'usb', device: '/dev/video0', name: 'HD Pro Webcam C920', driver: 'uvcvideo', formats: ['raw', 'mjpeg', 'h264'] };
-const umc: Microphone = { card: 2, id: 'U192k', name: 'UMC202HD 192k', device: 'hw:CARD=U192k,DEV=0', usb: true };
+const umc: Microphone = { card: 2, id: 'U192k', name: 'UMC202HD 192k', device: 'hw:CARD=U192k,DEV=0', usb: true, webcam: false };
 const none: Hardware = { board: { model: null, pi: null }, cameras: [], microphones: [], elements: new Set(['x264enc']), hardwareEncoder: false };
 const withAll: Hardware = { ...none, cameras: [c920], microphones: [umc] };
 

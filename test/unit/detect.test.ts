@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { cp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { detectBoard, detectHardware, KNOWN_ELEMENTS, parseV4l2Formats, piModelOf } from '../../device/hardware/detect.js';
+import { detectBoard, detectHardware, KNOWN_ELEMENTS, parseLibcameraAfProperty, parseV4l2Formats, piModelOf } from '../../device/hardware/detect.js';
 import { hostPaths, type HostPaths } from '../../device/hardware/paths.js';
 import type { Microphone } from '../../device/hardware/types.js';
 import { planPipeline } from '../../device/pipeline/plan.js';
@@ -128,11 +128,14 @@ describe('a Raspberry Pi Zero 2 W with an I2S microphone HAT and a USB microphon
 describe('a Raspberry Pi 5 with a Camera Module 3', () => {
   const paths = fixture('pi5-picam3');
 
-  it('lists the libcamera sensor once, with no hardware encoder and no microphone', async () => {
-    const tools = new FakeDetectTools({}, KNOWN_ELEMENTS);
+  it('lists the libcamera sensor once, with its focus lens, no hardware encoder and no microphone', async () => {
+    const tools = new FakeDetectTools({}, KNOWN_ELEMENTS, 'af-mode');
     const hw = await detectHardware(paths, tools);
     assert.deepEqual(hw.board, { model: 'Raspberry Pi 5 Model B Rev 1.0', pi: 'pi5' });
-    assert.deepEqual(hw.cameras, [{ kind: 'picam', device: join(paths.dev, 'video0'), name: 'rp1-cfe-csi2_ch0', driver: 'rp1-cfe', formats: ['raw'] }]);
+    // The imx708's sub-device (v4l-subdev2, "imx708 6-001a") says it has a lens to focus.
+    assert.deepEqual(hw.cameras, [{ kind: 'picam', device: join(paths.dev, 'video0'), name: 'rp1-cfe-csi2_ch0', driver: 'rp1-cfe', formats: ['raw'], autofocus: true }]);
+    assert.equal(hw.libcameraAf, 'af-mode');
+    assert.equal(tools.afQueries, 1);
     assert.equal(hw.hardwareEncoder, false);
     assert.deepEqual(hw.microphones, []);
     assert.deepEqual(tools.formatQueries, []);
@@ -141,6 +144,24 @@ describe('a Raspberry Pi 5 with a Camera Module 3', () => {
   it('reads the model from /sys/firmware when /proc/device-tree is missing', async () => {
     const board = await detectBoard({ ...paths, proc: join(FIXTURES, 'does-not-exist') });
     assert.deepEqual(board, { model: 'Raspberry Pi 5 Model B Rev 1.0', pi: 'pi5' });
+  });
+});
+
+describe('libcamerasrc autofocus', () => {
+  it("finds the property in gst-inspect-1.0's listing: af-mode (libcamera 0.5+), else auto-focus-mode (0.1-0.4), else none", () => {
+    const listing = (props: string[]): string =>
+      ['Factory Details:', '  Long-name                libcamera Source', '', 'Element Properties:', '', ...props.flatMap((p) => [`  ${p}`, '                        flags: writable']), ''].join('\n');
+    assert.equal(parseLibcameraAfProperty(listing(['af-mode             : Control to set the mode of the AF (autofocus) algorithm.', 'camera-name         : Select by name which camera to use.'])), 'af-mode');
+    assert.equal(parseLibcameraAfProperty(listing(['auto-focus-mode     : Set auto-focus mode', 'camera-name         : Select by name which camera to use.'])), 'auto-focus-mode');
+    assert.equal(parseLibcameraAfProperty(listing(['camera-name         : Select by name which camera to use.'])), null);
+    assert.equal(parseLibcameraAfProperty('No such element or plugin \'libcamerasrc\''), null);
+  });
+
+  it('is not looked up for a camera without a focus lens', async () => {
+    const tools = new FakeDetectTools({}, KNOWN_ELEMENTS, 'af-mode');
+    const hw = await detectHardware(fixture('pi4-c920'), tools);
+    assert.equal(tools.afQueries, 0);
+    assert.equal(hw.libcameraAf, undefined);
   });
 });
 

@@ -32,6 +32,27 @@ describe('video source', () => {
     assert.ok(p.choices.some((c) => c.startsWith('video: picam')), p.choices.join('\n'));
   });
 
+  it('a Pi camera with a focus lens gets continuous autofocus through the property this libcamerasrc has', () => {
+    const cm3 = { ...PICAM3, autofocus: true };
+    for (const prop of ['af-mode', 'auto-focus-mode'] as const) {
+      const p = plan({}, pi5({ cameras: [cm3], libcameraAf: prop }));
+      assert.deepEqual(p.video.input, { kind: 'libcamera', autofocus: prop });
+      assert.ok(p.choices.includes('video: continuous autofocus (the camera has a focus lens)'), p.choices.join('\n'));
+    }
+  });
+
+  it('a focus lens that libcamerasrc cannot drive is said, and the pipeline sets nothing (an unknown property would fail it)', () => {
+    const p = plan({}, pi5({ cameras: [{ ...PICAM3, autofocus: true }], libcameraAf: null }));
+    assert.deepEqual(p.video.input, { kind: 'libcamera' });
+    assert.ok(p.choices.some((c) => c.includes('cannot switch autofocus on')), p.choices.join('\n'));
+  });
+
+  it('a fixed-focus Pi camera gets no autofocus (libcamerasrc fails on a camera without AfMode)', () => {
+    const p = plan({}, pi5({ cameras: [PICAM3], libcameraAf: 'af-mode' }));
+    assert.deepEqual(p.video.input, { kind: 'libcamera' });
+    assert.ok(!p.choices.some((c) => c.includes('autofocus')), p.choices.join('\n'));
+  });
+
   it('auto with only a USB camera captures from it', () => {
     const p = plan({}, pi4({ cameras: [C920] }));
     assert.deepEqual(p.video.input, { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' });

@@ -242,6 +242,15 @@ describe('source pipelines', () => {
     assert.ok(chain.includes('video/x-raw,format=NV12,width=1280,height=720,pixel-aspect-ratio=1/1,colorimetry=bt709'));
   });
 
+  it('autofocus is set on libcamerasrc as AfModeContinuous (2) under the planned property, and nothing else', () => {
+    for (const prop of ['af-mode', 'auto-focus-mode'] as const) {
+      const [video] = sourcesOf({ video: { input: { kind: 'libcamera', autofocus: prop }, raw: { format: 'NV12', colorimetry: 'bt709' } } });
+      assert.deepEqual(only(video?.branches ?? [], 'libcamerasrc'), { [prop]: '2' });
+    }
+    const [fixed] = sourcesOf({ video: { input: { kind: 'libcamera' }, raw: { format: 'NV12', colorimetry: 'bt709' } } });
+    assert.deepEqual(only(fixed?.branches ?? [], 'libcamerasrc'), {});
+  });
+
   it('MJPEG capture is decoded with jpegdec; a V4L2 camera is waited for while its node is gone', () => {
     const [video] = sourcesOf({ video: { input: { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' } } });
     const b = video?.branches ?? [];
