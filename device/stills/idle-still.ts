@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SnapshotError, type Snapshot } from '../snapshot-requests.js';
 import { FreshStill } from './fresh-still.js';
 import { IDLE_STILL_HEIGHT, IDLE_STILL_WIDTH, planIdleStill, type StillTools } from './idle-still-plan.js';
+import { raspistillStill } from './raspistill-still.js';
 import type { VideoInput } from '../pipeline/plan.js';
 
 const run = promisify(execFile);
@@ -72,11 +72,8 @@ export class IdleStills {
           throw new SnapshotError(plan.reason);
         case 'rpicam-still':
           return (await run(plan.command, plan.args, { encoding: 'buffer', timeout: TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024, signal })).stdout;
-        case 'raspistill': {
-          const { Raspistill } = createRequire(import.meta.url)('node-raspistill') as typeof import('node-raspistill');
-          const camera = new Raspistill({ noFileSave: true, noPreview: true, encoding: 'jpg', width: plan.width, height: plan.height, quality: plan.quality, time: 500 });
-          return await camera.takePhoto();
-        }
+        case 'raspistill':
+          return await raspistillStill(plan, TIMEOUT_MS, signal);
         case 'gstreamer': {
           await run('gst-launch-1.0', plan.args, { timeout: TIMEOUT_MS, signal });
           const files = (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort();

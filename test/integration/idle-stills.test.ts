@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { planIdleStill } from '../../device/stills/idle-still-plan.js';
 import { IdleStills } from '../../device/stills/idle-still.js';
+import { raspistillStill } from '../../device/stills/raspistill-still.js';
 import { useTempDir } from '../helpers/fixture.js';
 
 const run = promisify(execFile);
@@ -69,32 +70,59 @@ describe('IdleStills with rpicam-still and raspistill (through node-raspistill) 
   });
 });
 
-/** An rpicam-still stand-in that holds the camera (sleeps) until killed, and one that counts its runs. */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The pid a stand-in wrote to `file` once it started (0 if it did not within 5 s). */
+async function startedPid(file: string): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim()) || 0;
+    if (pid) return pid;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return 0;
+}
+
+/** Whether `pid` is gone within `ms`. */
+async function goneWithin(pid: number, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; alive(pid) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 25));
+  return !alive(pid);
+}
+
+/** Still-tool stand-ins that hold the camera (sleep) until killed, and one that counts its runs. */
 describe('IdleStills: rate-limited, and cancelled when the box goes live', () => {
   const tmp = useTempDir('roomcast-idle-cancel-');
   let path: string | undefined;
-  const usePath = async (script: string): Promise<void> => {
+  const usePath = async (script: string, tool = 'rpicam-still'): Promise<void> => {
     const bin = join(tmp.dir, `bin-${Math.random().toString(36).slice(2)}`);
     await mkdir(bin);
-    await writeFile(join(bin, 'rpicam-still'), `#!/bin/sh\n${script}\n`);
-    await chmod(join(bin, 'rpicam-still'), 0o755);
+    await writeFile(join(bin, tool), `#!/bin/sh\n${script}\n`);
+    await chmod(join(bin, tool), 0o755);
     process.env['PATH'] = `${bin}:${path ?? ''}`;
   };
   before(() => {
     path = process.env['PATH'];
   });
   let pid = 0;
+  /** Stand-ins a failed test may have left running, killed by pid after the suite. */
+  const started: number[] = [];
   after(() => {
     process.env['PATH'] = path;
-    // Only if the test failed and left the stand-in running.
-    if (pid) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
+    for (const p of [pid, ...started]) {
+      if (p && alive(p)) process.kill(p, 'SIGKILL');
     }
   });
+  const jpegFile = async (): Promise<string> => {
+    const jpeg = join(tmp.dir, 'bars.jpg');
+    await run('gst-launch-1.0', ['-q', 'videotestsrc', 'num-buffers=1', '!', 'video/x-raw,width=640,height=360', '!', 'jpegenc', '!', 'filesink', `location=${jpeg}`]);
+    return jpeg;
+  };
 
   it('a second still within 5 s is the same picture, without running the tool again', async () => {
     const jpeg = join(tmp.dir, 'bars.jpg');
@@ -120,16 +148,52 @@ describe('IdleStills: rate-limited, and cancelled when the box goes live', () =>
     assert.ok(pid > 0, 'the tool started');
     stills.cancel('the box went live while the still was being taken');
     await assert.rejects(asked, { name: 'SnapshotError', message: /went live/ });
-    const alive = (): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    for (let i = 0; i < 40 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(alive(), false, 'the tool was killed and let go of the camera');
+    for (let i = 0; i < 40 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(alive(pid), false, 'the tool was killed and let go of the camera');
     pid = 0;
+  });
+
+  // raspistill waits -t 500 ms, then writes the JPEG to stdout (node-raspistill's -o -); the stand-ins do the same, slower.
+  it('cancel kills raspistill (node-raspistill\'s) holding the legacy camera, and the ask is answered with the reason', async () => {
+    const pidFile = join(tmp.dir, 'raspistill-cancel.pid');
+    await usePath(`echo $$ > "${pidFile}"\nexec sleep 30`, 'raspistill');
+    const stills = new IdleStills();
+    const asked = stills.take({ kind: 'v4l2', device: '/dev/video0', format: 'raw' }, true, 1_000_000);
+    const held = await startedPid(pidFile);
+    started.push(held);
+    assert.ok(held > 0, 'raspistill started');
+    stills.cancel('the box went live while the still was being taken');
+    const answered = assert.rejects(asked, { name: 'SnapshotError', message: /went live/ });
+    assert.ok(await goneWithin(held, 1000), 'raspistill still runs 1 s after cancel: the camera is not free for the pipeline');
+    await answered;
+  });
+
+  it('a raspistill still through the same path: the JPEG it writes, and raspistill has exited', async () => {
+    const jpeg = await jpegFile();
+    const pidFile = join(tmp.dir, 'raspistill-ok.pid');
+    await usePath(`echo $$ > "${pidFile}"\nsleep 0.3\ncat "${jpeg}"`, 'raspistill');
+    const still = await new IdleStills().take({ kind: 'v4l2', device: '/dev/video0', format: 'raw' }, true, 1_000_000);
+    assert.deepEqual(Buffer.from(still.jpegBase64, 'base64'), await readFile(jpeg), 'the whole JPEG raspistill wrote');
+    const ran = await startedPid(pidFile);
+    started.push(ran);
+    assert.ok(await goneWithin(ran, 1000), 'raspistill has exited');
+  });
+
+  it('raspistill that hangs is killed after the timeout and the still fails saying so', async () => {
+    const pidFile = join(tmp.dir, 'raspistill-hang.pid');
+    await usePath(`echo $$ > "${pidFile}"\nexec sleep 30`, 'raspistill');
+    const t0 = Date.now();
+    const asked = raspistillStill({ width: 640, height: 360, quality: 70 }, 300, new AbortController().signal);
+    const hung = await startedPid(pidFile);
+    started.push(hung);
+    assert.ok(hung > 0, 'raspistill started');
+    await assert.rejects(asked, { name: 'SnapshotError', message: 'raspistill gave no picture within 300 ms' });
+    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+    assert.ok(await goneWithin(hung, 1000), 'raspistill still runs after the timeout');
+  });
+
+  it('raspistill that writes nothing and exits: no empty picture, an error', async () => {
+    await usePath('exit 0', 'raspistill');
+    await assert.rejects(raspistillStill({ width: 640, height: 360, quality: 70 }, 5000, new AbortController().signal), { name: 'SnapshotError', message: 'raspistill gave no picture' });
   });
 });
