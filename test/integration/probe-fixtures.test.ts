@@ -45,7 +45,7 @@ const BOARDS: Record<HostFixture, Expected> = {
     encoderChoice: 'encoder: hardware v4l2h264enc (Raspberry Pi 3 Model B Plus Rev 1.3 has one)',
     gpio: [529, 539],
     tempC: 62.8,
-    healthText: 'CPU 62.8 °C; now: soft temperature limit; occurred: soft temperature limit',
+    healthText: 'CPU 62.8 °C; now: soft temperature limit; occurred in the last seconds: soft temperature limit',
     underVoltageNow: false,
   },
   'pi4-c920': {
@@ -56,7 +56,7 @@ const BOARDS: Record<HostFixture, Expected> = {
     encoderChoice: 'encoder: hardware v4l2h264enc (Raspberry Pi 4 Model B Rev 1.4 has one)',
     gpio: [529, 539],
     tempC: 48.7,
-    healthText: 'CPU 48.7 °C; now: no throttling; occurred: none',
+    healthText: 'CPU 48.7 °C; now: no throttling; occurred in the last seconds: none',
     underVoltageNow: false,
   },
   'pi5-picam3': {
@@ -66,7 +66,7 @@ const BOARDS: Record<HostFixture, Expected> = {
     encoderChoice: 'encoder: x264 (no hardware encoder: the Pi 5 has none)',
     gpio: [588, 598],
     tempC: 55.1,
-    healthText: 'CPU 55.1 °C; now: no throttling; occurred: under-voltage, throttled',
+    healthText: 'CPU 55.1 °C; now: no throttling; occurred in the last seconds: under-voltage, throttled',
     underVoltageNow: false,
   },
   'zero2w-i2s-mic': {
@@ -76,7 +76,7 @@ const BOARDS: Record<HostFixture, Expected> = {
     encoderChoice: 'encoder: hardware v4l2h264enc (Raspberry Pi Zero 2 W Rev 1.0 has one)',
     gpio: [529, 539],
     tempC: 51.5,
-    healthText: 'CPU 51.5 °C; now: under-voltage, throttled; occurred: under-voltage, throttled',
+    healthText: 'CPU 51.5 °C; now: under-voltage, throttled; occurred in the last seconds: under-voltage, throttled',
     underVoltageNow: true,
   },
 };
