@@ -6,6 +6,7 @@ import { loadApplied, type AppliedConfig } from '../device/fleet/applied-config.
 import type { FleetClient } from '../device/fleet/fleet-client.js';
 import { detectHardware } from '../device/hardware/detect.js';
 import { hostPaths } from '../device/hardware/paths.js';
+import type { SystemHealthProbe } from '../device/health/system-probe.js';
 import { prewarmHosts } from '../device/pipeline/host-process.js';
 import { listenForTestControls } from '../device/test-control.js';
 import { heartbeatPath, startHeartbeat } from '../device/heartbeat.js';
@@ -42,6 +43,7 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
   const hardware = await detectHardware(paths);
   log.info('hardware', { board: hardware.board, cameras: hardware.cameras, microphones: hardware.microphones, hardwareEncoder: hardware.hardwareEncoder });
   let fleet: FleetClient | null = null;
+  let probe: SystemHealthProbe | null = null;
   const updates = await startUpdates(env, config, log.child('updates'), () => fleet?.updateChanged());
   const agent = new DeviceAgent({
     config,
@@ -65,7 +67,10 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
     // from power-on to the first frame at the ingest.
     const [{ FleetClient }, { SystemHealthProbe }] = await Promise.all([import('../device/fleet/fleet-client.js'), import('../device/health/system-probe.js')]);
     // recordDir is read at each sample: the fleet may change it.
-    const probe = new SystemHealthProbe({ paths, log: log.child('health'), dirs: { dataDir: config.dataDir, get recordDir() { return agent.runningConfig.recordDir; } } });
+    const health = new SystemHealthProbe({ paths, log: log.child('health'), dirs: { dataDir: config.dataDir, get recordDir() { return agent.runningConfig.recordDir; } } });
+    probe = health;
+    // Reads the throttling flags every second between samples, so a short under-voltage is not missed (device/health/throttle-latch.ts).
+    await health.start();
     fleet = new FleetClient({
       fleetUrl: config.fleetUrl,
       enrollToken: config.enrollToken,
@@ -73,7 +78,7 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
       base: env,
       applied,
       agent,
-      sampleHealth: () => probe.sample(),
+      sampleHealth: () => health.sample(),
       healthSeconds: config.healthSeconds,
       logger: log.child('fleet'),
       updateState: () => (updates.watcher ? { pending: updates.watcher.pending, locked: updates.keeper.held } : undefined),
@@ -87,7 +92,7 @@ export async function startDevice(env: Env, log: Logger): Promise<RunningBox> {
     stop: async () => {
       stopHeartbeat();
       updates.watcher?.stop();
-      await Promise.all([fleet?.stop(), agent.stop()]);
+      await Promise.all([fleet?.stop(), agent.stop(), probe?.stop()]);
       // After the agent: its last phase change (idle) releases the lock.
       await updates.keeper.stop();
       await panel?.stop();

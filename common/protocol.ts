@@ -128,7 +128,7 @@ export interface Health {
   recordFreeBytes?: number;
   netInterface?: string;
   wifiSignalDbm?: number;
-  /** Raspberry Pi firmware flags (get_throttled): now, and since boot. */
+  /** Raspberry Pi firmware flags (get_throttled): now, and occurred since the agent started (not since boot; docs/health.md). */
   underVoltageNow?: boolean;
   underVoltageOccurred?: boolean;
   freqCappedNow?: boolean;

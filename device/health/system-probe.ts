@@ -5,6 +5,7 @@ import type { Health } from '../../common/protocol.js';
 import type { Logger } from '../../common/log.js';
 import type { HostPaths } from '../hardware/paths.js';
 import { HealthSourceError, type HealthDirs, type HealthProbe } from './probe.js';
+import { ProblemLog } from './problems.js';
 import {
   cpuLoadPercent,
   defaultRoute6Interface,
@@ -17,8 +18,8 @@ import {
   wirelessSignalDbm,
   type CpuTimes,
 } from './proc-text.js';
-import { DEFAULT_VCGENCMD, FirmwareThrottleSource, type VcgencmdOptions } from './throttle-source.js';
-import { throttleFlags } from './throttled.js';
+import { DEFAULT_VCGENCMD, type VcgencmdOptions } from './throttle-source.js';
+import { THROTTLE_POLL_MS, ThrottleWatch } from './throttle-watch.js';
 
 /*
  * Where each measure comes from, and why not from systeminformation (checked
@@ -42,7 +43,9 @@ import { throttleFlags } from './throttled.js';
  *   si.networkInterfaces runs `ip route`, `cat` of several files and more.
  * - Wi-Fi signal: /proc/net/wireless, in dBm. si.wifiConnections runs iw,
  *   nmcli and wpa_cli per Wi-Fi interface.
- * - Throttling: see FirmwareThrottleSource (sysfs, else vcgencmd).
+ * - Throttling: see ThrottleWatch (sysfs, else vcgencmd, and the rpi_volt
+ *   hwmon's under-voltage alarm; the sysfs sources read every second and
+ *   latched between samples).
  * So systeminformation is not used by the probe at all, and not loaded.
  */
 
@@ -52,6 +55,8 @@ export interface SystemHealthProbeOptions {
   log: Logger;
   vcgencmd?: VcgencmdOptions;
   now?: () => Date;
+  /** How often start() reads the sysfs throttling sources; THROTTLE_POLL_MS unless a test wants it shorter. */
+  pollMs?: number;
 }
 
 type Part = Partial<Health>;
@@ -127,18 +132,22 @@ function parsed<T>(value: T | null, source: string): T {
   return value;
 }
 
-/** The real probe: /proc, /sys and statfs under the host paths, no process spawned except vcgencmd on a Pi without the sysfs file. */
+/**
+ * The real probe: /proc, /sys and statfs under the host paths, no process
+ * spawned except vcgencmd on a Pi without the sysfs file. sample() alone
+ * works (`roomcast probe` takes one); the agent also calls start(), so the
+ * throttling flags catch what happens between samples, and stop().
+ */
 export class SystemHealthProbe implements HealthProbe {
   private readonly paths: HostPaths;
   private readonly dirs: HealthDirs;
   private readonly log: Logger;
   private readonly now: () => Date;
-  private readonly throttle: FirmwareThrottleSource;
+  private readonly problems: ProblemLog;
+  private readonly throttle: ThrottleWatch;
   private lastCpu: CpuTimes | null = null;
   /** The chosen zone's temp file, kept so a sample reads one file instead of listing all zones. */
   private thermalFile: string | null = null;
-  /** The last problem of each failing measure, so a failure is logged when it starts or changes, not every 10 s. */
-  private readonly problems = new Map<string, string>();
   private sampled = false;
 
   constructor(options: SystemHealthProbeOptions) {
@@ -146,7 +155,24 @@ export class SystemHealthProbe implements HealthProbe {
     this.dirs = options.dirs;
     this.log = options.log;
     this.now = options.now ?? (() => new Date());
-    this.throttle = new FirmwareThrottleSource(options.paths, options.vcgencmd ?? DEFAULT_VCGENCMD);
+    this.problems = new ProblemLog(options.log);
+    this.throttle = new ThrottleWatch({
+      paths: options.paths,
+      log: options.log,
+      problems: this.problems,
+      vcgencmd: options.vcgencmd ?? DEFAULT_VCGENCMD,
+      pollMs: options.pollMs ?? THROTTLE_POLL_MS,
+    });
+  }
+
+  /** Starts reading the throttling flags between samples (every second, sysfs only). Never rejects. */
+  start(): Promise<void> {
+    return this.throttle.start();
+  }
+
+  /** Releases the timer start() took; nothing is read after it resolves. */
+  stop(): Promise<void> {
+    return this.throttle.stop();
   }
 
   async sample(): Promise<Health> {
@@ -161,7 +187,8 @@ export class SystemHealthProbe implements HealthProbe {
       this.measure('dataFree', async () => ({ dataFreeBytes: await freeBytes(this.dirs.dataDir) })),
       recordDir === null ? {} : this.measure('recordFree', async () => ({ recordFreeBytes: await freeBytes(recordDir) })),
       this.network(),
-      this.measure('throttling', () => this.throttling()),
+      // Logs its own failures ('throttling', 'underVoltageAlarm').
+      this.throttle.sample(),
     ]);
     const health = parts.reduce<Health>((h, part) => ({ ...h, ...part }), { at });
     health.probeMs = Math.round((performance.now() - started) * 100) / 100;
@@ -171,16 +198,8 @@ export class SystemHealthProbe implements HealthProbe {
   }
 
   private async measure(name: string, read: () => Part | Promise<Part>): Promise<Part> {
-    try {
-      const part = await read();
-      if (this.problems.delete(name)) this.log.info('health measure recovered', { measure: name });
-      return part;
-    } catch (err) {
-      const problem = err instanceof Error ? err.message : String(err);
-      if (this.problems.get(name) !== problem) this.log.warn('health measure failed; left out of the samples', { measure: name, error: err });
-      this.problems.set(name, problem);
-      return {};
-    }
+    const part = await this.problems.attempt(name, read);
+    return part.ok ? part.value : {};
   }
 
   /** Once, which measures this box does not have (or failed at once, logged as such), so a missing field on the fleet's page has an explanation in the log. */
@@ -266,11 +285,6 @@ export class SystemHealthProbe implements HealthProbe {
     const text = readProcIfPresent(join(this.paths.proc, 'net/wireless'));
     const dbm = text === null ? null : wirelessSignalDbm(text, iface);
     return dbm === null ? {} : { wifiSignalDbm: dbm };
-  }
-
-  private async throttling(): Promise<Part> {
-    const bits = await this.throttle.read();
-    return bits === undefined ? {} : throttleFlags(bits);
   }
 }
 

@@ -49,6 +49,20 @@ async function executable(file: string): Promise<boolean> {
   }
 }
 
+/** The word in a get_throttled file, or undefined when the file does not exist. */
+async function readSysfsFile(file: string): Promise<number | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+  const bits = parseSysfsThrottled(text);
+  if (bits === null) throw new HealthSourceError(file, 'not a hex number');
+  return bits;
+}
+
 /**
  * The firmware's get_throttled word, from the cheapest source this box has:
  * the sysfs file (a read of a few bytes), else `vcgencmd get_throttled` (a
@@ -60,6 +74,8 @@ export class FirmwareThrottleSource {
   /** undefined: not looked up yet; null: not on this box. */
   private vcgencmd: string | null | undefined;
   private failures = 0;
+  /** The get_throttled file found last, or null. */
+  private sysfsFile: string | null = null;
 
   constructor(
     private readonly paths: HostPaths,
@@ -84,19 +100,23 @@ export class FirmwareThrottleSource {
     }
   }
 
-  /** The sysfs word, or undefined when no get_throttled file exists (looked for at each read: the firmware driver may bind late). */
-  private async readSysfs(): Promise<number | undefined> {
+  /**
+   * The sysfs word, or undefined when no get_throttled file exists. Never
+   * spawns anything, so the health probe's 1 s poll uses this alone. The file
+   * found is kept; until there is one it is looked for at each read (the
+   * firmware driver may bind late), and again if it goes.
+   */
+  async readSysfs(): Promise<number | undefined> {
+    if (this.sysfsFile !== null) {
+      const bits = await readSysfsFile(this.sysfsFile);
+      if (bits !== undefined) return bits;
+      this.sysfsFile = null;
+    }
     for (const relative of getThrottledCandidates(await this.platformEntries())) {
       const file = join(this.paths.sys, relative);
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (err) {
-        if (isMissing(err)) continue;
-        throw err;
-      }
-      const bits = parseSysfsThrottled(text);
-      if (bits === null) throw new HealthSourceError(file, 'not a hex number');
+      const bits = await readSysfsFile(file);
+      if (bits === undefined) continue;
+      this.sysfsFile = file;
       return bits;
     }
     return undefined;

@@ -2,9 +2,12 @@ import type { Health } from '../../common/protocol.js';
 
 /**
  * The Raspberry Pi firmware's get_throttled bit field, pure. Bits 0-3 say
- * what holds now, bits 16-19 what has happened since boot (raspberrypi.com
+ * what holds now, bits 16-19 what has happened (raspberrypi.com
  * documentation, "get_throttled"):
  *   0 under-voltage, 1 ARM frequency capped, 2 throttled, 3 soft temperature limit.
+ * The documentation says "since boot", but the kernel's hwmon driver clears
+ * bits 16-19 every 2 s; throttle-latch.ts says why and what the sample
+ * reports instead.
  */
 
 export type ThrottleFlags = Required<
@@ -60,4 +63,16 @@ export function parseSysfsThrottled(text: string): number | null {
 export function parseVcgencmdThrottled(text: string): number | null {
   const m = /^throttled=(0x[0-9a-f]{1,8})$/i.exec(text.trim());
   return m?.[1] === undefined ? null : Number.parseInt(m[1], 16);
+}
+
+/**
+ * The hwmon `name` of the Raspberry Pi voltage sensor: raspberrypi-hwmon.c
+ * registers its hwmon device as "rpi_volt" (devm_hwmon_device_register_with_info).
+ */
+export const RPI_VOLT_HWMON = 'rpi_volt';
+
+/** The text of an hwmon alarm file (in0_lcrit_alarm): "0\n" or "1\n". Null for anything else. */
+export function parseHwmonAlarm(text: string): boolean | null {
+  const t = text.trim();
+  return t === '1' ? true : t === '0' ? false : null;
 }

@@ -52,7 +52,7 @@ const BOARDS: Record<HostFixture, Expected> = {
     audioChoice: 'audio: USB audio "USB Audio Device" at hw:CARD=Device,DEV=0 (ROOMCAST_AUDIO_SOURCE=auto)',
     gpio: [529, 539],
     tempC: 62.8,
-    healthText: 'CPU 62.8 °C; now: soft temperature limit; occurred: soft temperature limit',
+    healthText: 'CPU 62.8 °C; now: soft temperature limit; occurred in the last seconds: soft temperature limit',
     underVoltageNow: false,
   },
   'pi4-c920': {
@@ -67,7 +67,7 @@ const BOARDS: Record<HostFixture, Expected> = {
     audioChoice: `audio: USB audio "UMC202HD 192k" at hw:CARD=U192k,DEV=0, not the webcam's microphone on card C920 (ROOMCAST_AUDIO_SOURCE=auto)`,
     gpio: [529, 539],
     tempC: 48.7,
-    healthText: 'CPU 48.7 °C; now: no throttling; occurred: none',
+    healthText: 'CPU 48.7 °C; now: no throttling; occurred in the last seconds: none',
     underVoltageNow: false,
   },
   'pi5-picam3': {
@@ -80,7 +80,7 @@ const BOARDS: Record<HostFixture, Expected> = {
     audioChoice: 'audio: no USB microphone found, sending a silent track (ROOMCAST_AUDIO_SOURCE=auto)',
     gpio: [588, 598],
     tempC: 55.1,
-    healthText: 'CPU 55.1 °C; now: no throttling; occurred: under-voltage, throttled',
+    healthText: 'CPU 55.1 °C; now: no throttling; occurred in the last seconds: under-voltage, throttled',
     underVoltageNow: false,
   },
   'zero2w-i2s-mic': {
@@ -94,7 +94,7 @@ const BOARDS: Record<HostFixture, Expected> = {
     audioChoice: 'audio: USB audio "USB PnP Sound Device" at hw:CARD=Mic,DEV=0 (ROOMCAST_AUDIO_SOURCE=auto)',
     gpio: [529, 539],
     tempC: 51.5,
-    healthText: 'CPU 51.5 °C; now: under-voltage, throttled; occurred: under-voltage, throttled',
+    healthText: 'CPU 51.5 °C; now: under-voltage, throttled; occurred in the last seconds: under-voltage, throttled',
     underVoltageNow: true,
   },
 };

@@ -294,12 +294,13 @@ describe('the health probe on the fixture trees of real Pis', () => {
   const tmp = useTempDir('roomcast-health-fixtures-');
   const none = { underVoltageNow: false, underVoltageOccurred: false, freqCappedNow: false, freqCappedOccurred: false, throttledNow: false, throttledOccurred: false, softTempLimitNow: false, softTempLimitOccurred: false };
   const cases: [HostFixture, number, Partial<Health>][] = [
-    // 0x80008: soft temperature limit now and since boot.
+    // 0x80008: soft temperature limit now, and occurred (the answer to the hwmon driver's last 2 s poll).
     ['pi3-legacy-cam', 62.8, { softTempLimitNow: true, softTempLimitOccurred: true }],
     ['pi4-c920', 48.7, {}],
     // 0x50000: under-voltage and throttling happened, neither holds now; read from soc@107c000000:firmware.
+    // Its rpi_volt hwmon (hwmon2, after cpu_thermal) shows the same under-voltage sticky bit.
     ['pi5-picam3', 55.1, { underVoltageOccurred: true, throttledOccurred: true }],
-    // 0x50005: under-voltage and throttling now and since boot.
+    // 0x50005: under-voltage and throttling, now and occurred.
     ['zero2w-i2s-mic', 51.5, { underVoltageNow: true, underVoltageOccurred: true, throttledNow: true, throttledOccurred: true }],
   ];
   for (const [board, tempC, flags] of cases) {

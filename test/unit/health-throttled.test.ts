@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSysfsThrottled, parseVcgencmdThrottled, throttleFlags, type ThrottleFlags } from '../../device/health/throttled.js';
+import { ThrottleLatch } from '../../device/health/throttle-latch.js';
+import { parseHwmonAlarm, parseSysfsThrottled, parseVcgencmdThrottled, throttleFlags, type ThrottleFlags } from '../../device/health/throttled.js';
 
 const NONE: ThrottleFlags = {
   underVoltageNow: false,
@@ -32,11 +33,11 @@ describe('throttleFlags', () => {
     for (const [bit, flag] of cases) assert.deepEqual(throttleFlags(2 ** bit), { ...NONE, [flag]: true }, `bit ${bit}`);
   });
 
-  it('reads 0x50005 as under-voltage and throttling now and since boot', () => {
+  it('reads 0x50005 as under-voltage and throttling, now and occurred', () => {
     assert.deepEqual(throttleFlags(0x50005), { ...NONE, underVoltageNow: true, throttledNow: true, underVoltageOccurred: true, throttledOccurred: true });
   });
 
-  it('reads 0x80008 as the soft temperature limit, now and since boot', () => {
+  it('reads 0x80008 as the soft temperature limit, now and occurred', () => {
     assert.deepEqual(throttleFlags(0x80008), { ...NONE, softTempLimitNow: true, softTempLimitOccurred: true });
   });
 
@@ -82,5 +83,64 @@ describe('parseVcgencmdThrottled', () => {
     ]) {
       assert.equal(parseVcgencmdThrottled(bad), null, JSON.stringify(bad));
     }
+  });
+});
+
+describe('parseHwmonAlarm', () => {
+  it('reads the 0 or 1 of in0_lcrit_alarm', () => {
+    assert.equal(parseHwmonAlarm('1\n'), true);
+    assert.equal(parseHwmonAlarm('0\n'), false);
+  });
+
+  it('refuses anything else', () => {
+    for (const bad of ['', '\n', '2\n', '-1', 'true', '01']) assert.equal(parseHwmonAlarm(bad), null, JSON.stringify(bad));
+  });
+});
+
+/** The latch after these readings: get_throttled words, or { alarm } for the rpi_volt hwmon's in0_lcrit_alarm. */
+function latched(...readings: (number | { alarm: boolean })[]): ThrottleLatch {
+  const latch = new ThrottleLatch();
+  for (const r of readings) {
+    if (typeof r === 'number') latch.observe(r);
+    else latch.observeUnderVoltageAlarm(r.alarm);
+  }
+  return latch;
+}
+
+describe('ThrottleLatch', () => {
+  it('reports nothing before any reading', () => {
+    assert.equal(latched().word(), 0);
+    assert.equal(latched().underVoltageOccurred, false);
+  });
+
+  it('keeps an occurred bit the kernel cleared: 0x50005 then 0 reports 0x50000', () => {
+    assert.equal(latched(0x50005, 0).word(), 0x50000);
+  });
+
+  it('reports the latest reading\'s now bits only', () => {
+    assert.equal(latched(0x50005, 0x80008).word(), 0xd0008);
+    assert.equal(latched(0x80008, 0x50005).word(), 0xd0005);
+  });
+
+  it('latches a now bit as occurred even when the reading had no sticky bit', () => {
+    assert.equal(latched(0x1, 0).word(), 0x10000);
+    assert.equal(latched(0x2, 0x8, 0).word(), 0xa0000);
+  });
+
+  it('adds up the occurred bits of several readings', () => {
+    assert.equal(latched(0x10000, 0, 0x40000, 0x20000, 0).word(), 0x70000);
+    assert.equal(latched(0x10000, 0).underVoltageOccurred, true);
+  });
+
+  it('latches the hwmon alarm as under-voltage occurred, and nothing when it is 0', () => {
+    assert.equal(latched({ alarm: true }, 0).word(), 0x10000);
+    assert.equal(latched({ alarm: true }).underVoltageOccurred, true);
+    assert.equal(latched({ alarm: false }, 0x40000).word(), 0x40000);
+    assert.equal(latched({ alarm: false }).underVoltageOccurred, false);
+  });
+
+  it('ignores the bits it does not know, bit 31 included, and never goes negative', () => {
+    assert.equal(latched(0xfff0fff0).word(), 0);
+    assert.equal(latched(0x8000000f).word(), 0xf000f);
   });
 });
