@@ -170,6 +170,11 @@ export class SystemHealthProbe implements HealthProbe {
     return this.throttle.start();
   }
 
+  /** How many times the sysfs throttling sources were read between samples. */
+  get throttlePolls(): number {
+    return this.throttle.polls;
+  }
+
   /** Releases the timer start() took; nothing is read after it resolves. */
   stop(): Promise<void> {
     return this.throttle.stop();

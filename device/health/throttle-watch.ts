@@ -35,6 +35,8 @@ export class ThrottleWatch {
   private running = false;
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<boolean> | null = null;
+  /** Polls done since start (a test waits for them rather than for time). */
+  polls = 0;
 
   constructor(private readonly options: ThrottleWatchOptions) {
     this.firmware = new FirmwareThrottleSource(options.paths, options.vcgencmd);
@@ -96,6 +98,7 @@ export class ThrottleWatch {
     try {
       return await poll;
     } finally {
+      this.polls += 1;
       if (this.polling === poll) this.polling = null;
     }
   }

@@ -42,6 +42,7 @@ export function boxFacts(d: Device): HTMLElement {
   const facts: [string, string, boolean][] = [];
   if (health?.tempC !== undefined) facts.push(['Temperature', `${Math.round(health.tempC)} °C`, health.tempC >= 75]);
   if (health?.underVoltageNow) facts.push(['Power', 'under-voltage', true]);
+  else if (health?.underVoltageOccurred) facts.push(['Power', 'dipped since start (under-voltage)', true]);
   if (health?.throttledNow || health?.freqCappedNow || health?.softTempLimitNow) facts.push(['Speed', 'throttled', true]);
   const rec = d.stream?.recording;
   if (rec) {

@@ -30,6 +30,7 @@ export interface Health {
   dataFreeBytes?: number;
   recordFreeBytes?: number;
   underVoltageNow?: boolean;
+  underVoltageOccurred?: boolean;
   throttledNow?: boolean;
   freqCappedNow?: boolean;
   softTempLimitNow?: boolean;

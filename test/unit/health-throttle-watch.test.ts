@@ -21,6 +21,16 @@ const ALARM = 'sys/devices/platform/soc/soc:firmware/raspberrypi-hwmon/hwmon/hwm
 const POLL_MS = 10;
 const MANY_POLLS = POLL_MS * 20;
 
+/** Until the probe has read its sources a few more times between samples: counted, not timed, so a slow machine only waits longer. */
+async function polled(probe: SystemHealthProbe, polls = 3): Promise<void> {
+  const until = probe.throttlePolls + polls;
+  const deadline = Date.now() + 10_000;
+  while (probe.throttlePolls < until) {
+    if (Date.now() > deadline) assert.fail(`the probe polled ${probe.throttlePolls} times, not ${until}, in 10 s`);
+    await sleep(POLL_MS);
+  }
+}
+
 const FLAG_KEYS = ['underVoltageNow', 'underVoltageOccurred', 'freqCappedNow', 'freqCappedOccurred', 'throttledNow', 'throttledOccurred', 'softTempLimitNow', 'softTempLimitOccurred'] as const;
 const NONE = Object.fromEntries(FLAG_KEYS.map((k) => [k, false]));
 
@@ -116,9 +126,9 @@ describe('the health probe between samples (Pi 4 tree: get_throttled and the rpi
       assert.deepEqual(flags(await probe.sample()), NONE);
       // A brown-out: the hwmon driver's answer shows it, and 2 s later its next request has cleared it.
       await put(t.root, GET_THROTTLED, '50005\n');
-      await sleep(MANY_POLLS);
+      await polled(probe);
       await put(t.root, GET_THROTTLED, '0\n');
-      await sleep(MANY_POLLS);
+      await polled(probe);
       const after = { ...NONE, underVoltageOccurred: true, throttledOccurred: true };
       assert.deepEqual(flags(await probe.sample()), after);
       assert.deepEqual(flags(await probe.sample()), after, 'occurred stays: since the agent started');
@@ -150,9 +160,9 @@ describe('the health probe between samples (Pi 4 tree: get_throttled and the rpi
     await between.start();
     try {
       await put(t.root, ALARM, '1\n');
-      await sleep(MANY_POLLS);
+      await polled(between);
       await put(t.root, ALARM, '0\n');
-      await sleep(MANY_POLLS);
+      await polled(between);
       assert.deepEqual(flags(await between.sample()), { ...NONE, underVoltageOccurred: true });
     } finally {
       await between.stop();
@@ -209,9 +219,9 @@ describe('the health probe on a Pi without the get_throttled sysfs file', () => 
     await probe.start();
     try {
       await put(t.root, ALARM, '1\n');
-      await sleep(MANY_POLLS);
+      await polled(probe);
       await put(t.root, ALARM, '0\n');
-      await sleep(MANY_POLLS);
+      await polled(probe);
       assert.equal(await exists(join(t.root, 'bin/vcgencmd.calls')), false, 'the timer ran many times without spawning');
       // The sample asks vcgencmd (once) and adds the alarm latched between samples.
       assert.deepEqual(flags(await probe.sample()), { ...NONE, underVoltageOccurred: true });
