@@ -5,7 +5,7 @@ import { destinationSecrets, type Destination } from '../common/destination.js';
 import type { IpfsAnnouncement, IpfsNodeInfo } from '../common/protocol.js';
 import type { Logger } from '../common/log.js';
 import { registerSecret } from '../common/secret.js';
-import { CurrentHardware } from './hardware/current-hardware.js';
+import { CurrentHardware, lostSources } from './hardware/current-hardware.js';
 import type { Hardware } from './hardware/types.js';
 import { backoffDelay } from './backoff.js';
 import { DestinationRelay } from './destination-relay.js';
@@ -22,7 +22,7 @@ import { SnapshotError, SnapshotRequests, type Snapshot } from './snapshot-reque
 import { FreshStill } from './stills/fresh-still.js';
 import { IdleStills } from './stills/idle-still.js';
 import type { SourceFeed } from './pipeline/host-messages.js';
-import { applyAudioLevel, applyCoreStats, applyVideoSource, audioSourceOf, destinationEntry, initialIpfsState, initialState, mediaFlowing, withDestination, withPhase, type DestinationState, type StreamState } from './state.js';
+import { applyAudioLevel, applyCoreStats, applyVideoSource, audioSourceOf, destinationEntry, initialAudio, initialIpfsState, initialState, mediaFlowing, withDestination, withPhase, type DestinationState, type StreamState } from './state.js';
 
 export interface AgentDeps {
   config: DeviceConfig;
@@ -49,6 +49,9 @@ type DestinationRunner = DestinationRelay | IpfsPublisher;
 export const STOP_DEADLINE_MS = 4000;
 
 const DISK_CHECK_MS = 10_000;
+/** How long going live waits for an idle still's tool to let go of the camera. */
+const STILL_RELEASE_MS = 2000;
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 /** A still takes a frame or two; several tries at a lower quality stay well inside this. */
 const SNAPSHOT_TIMEOUT_MS = 5000;
 /** Every dashboard open on a live box asks for a still: the pipeline is asked at most this often. */
@@ -75,11 +78,18 @@ export class DeviceAgent {
   /** Set when the disk filled up: the core runs without its recorder until the next go-live. */
   private recordingDisabled = false;
   private wantLive = false;
-  /** A go-live waiting for its hardware detection, shared by every ask meanwhile. */
-  private goingLive: Promise<GoLiveResult> | null = null;
-  /** Counts stops, so a go-live still detecting hardware when a stop comes does not go live after it. */
+  /** A go-live on its way (detecting hardware, waiting for a stop to finish), shared by every ask until the next stop. */
+  private goingLive: { stops: number; result: Promise<GoLiveResult> } | null = null;
+  /** Counts stops, so a go-live still on its way when a stop comes does not go live after it. */
   private stops = 0;
+  /** The stop in progress: a go-live waits for it, so the stop cannot undo what the go-live starts. */
+  private stopping: Promise<void> | null = null;
+  /** Counts launches: a launch overtaken by another (a restart, a retry) while it awaited does not start a second core. */
+  private launches = 0;
+  /** The latest detection. */
   private readonly hardware: CurrentHardware;
+  /** What this stream went live with: its retries and restarts plan with it, so a lost camera stays the slate. */
+  private sessionHardware: Hardware | null = null;
   private identifyUntil = 0;
   private readonly idleStills = new IdleStills();
   private readonly liveStills = new FreshStill(LIVE_STILL_INTERVAL_MS);
@@ -234,26 +244,37 @@ export class DeviceAgent {
    */
   goLive(): Promise<GoLiveResult> {
     if (this.wantLive) return Promise.resolve({ ok: true });
-    this.goingLive ??= this.goLiveFresh().finally(() => {
-      this.goingLive = null;
-    });
-    return this.goingLive;
+    const pending = this.goingLive;
+    if (pending?.stops === this.stops) return pending.result;
+    // A stop came after that go-live: this one follows it (it ends as "stopped").
+    const stops = this.stops;
+    const result = (pending?.result ?? Promise.resolve()).then(() => this.goLiveFresh(stops));
+    const entry = { stops, result };
+    this.goingLive = entry;
+    const clear = (): void => {
+      if (this.goingLive === entry) this.goingLive = null;
+    };
+    result.then(clear, clear);
+    return result;
   }
 
-  private async goLiveFresh(): Promise<GoLiveResult> {
-    const stops = this.stops;
-    await this.hardware.fresh();
-    if (this.stops !== stops) return { ok: false, errors: ['stopped before the box went live'] };
+  private async goLiveFresh(stops: number): Promise<GoLiveResult> {
+    const stopped = { ok: false as const, errors: ['stopped before the box went live'] };
+    await this.stopping;
+    if (this.wantLive) return { ok: true };
+    const hardware = await this.hardware.fresh();
+    if (this.stops !== stops) return stopped;
+    this.sessionHardware = hardware;
     const planned = this.planSession();
     if (!planned.ok) return planned;
     this.wantLive = true;
-    // An idle still being taken holds the camera the pipeline is about to open.
-    this.idleStills.cancel('the box went live while the still was being taken');
+    // An idle still being taken holds the camera the pipeline is about to open: its tool is stopped, and waited for a moment.
+    await Promise.race([this.idleStills.cancel('the box went live while the still was being taken'), delay(STILL_RELEASE_MS)]);
+    if (this.stops !== stops) return stopped;
     this.failuresInARow = 0;
     this.recordingDisabled = false;
     this.state = { ...this.state, restarts: 0, recording: { ...this.state.recording, segmentsClosed: 0, stopped: null } };
     if (this.janitor && !this.diskTimer) this.diskTimer = setInterval(() => void this.checkDisk(), DISK_CHECK_MS);
-    for (const choice of planned.plan.choices) this.log.info(choice);
     // The core and every relay get a process forked now, so their Node.js and
     // GStreamer start-up overlaps the rest of going live.
     prewarmHosts(1 + this.relays.length);
@@ -272,16 +293,23 @@ export class DeviceAgent {
       this.log.warn('slate image not found: using the plain slate', { path: config.slateImage });
       config = { ...config, slateImage: null };
     }
-    const planned = planPipeline(config, this.hardware.now, { sessionStamp: this.nextStamp() });
+    const planned = planPipeline(config, this.sessionHardware ?? this.hardware.now, { sessionStamp: this.nextStamp() });
     if (!planned.ok) this.setPhase('error', planned.errors.join('; '));
     return planned;
   }
 
   private async launch(plan?: PipelinePlan): Promise<void> {
+    const launch = ++this.launches;
     const planned = plan ? { ok: true as const, plan } : this.planSession();
-    if (!planned.ok) return;
-    // This run's audio input (auto may find a microphone this time, or none); the last run's failure is forgotten.
-    this.state = { ...this.state, audio: { ...this.state.audio, source: audioSourceOf(planned.plan.audio.input), failed: false, failReason: null } };
+    if (!planned.ok) {
+      // planSession said why (phase error); the box should be live, so it tries again.
+      if (this.wantLive) this.scheduleRetry(this.state.reason ?? 'no pipeline');
+      return;
+    }
+    // Every run says what it runs with (a restart may have found other hardware).
+    for (const choice of planned.plan.choices) this.log.info(choice);
+    // This run's audio input (auto may find a microphone this time, or none); the last run's meters and failure are forgotten.
+    this.state = { ...this.state, audio: initialAudio(audioSourceOf(planned.plan.audio.input)) };
     this.setPhase('starting', null);
     const recorder = planned.plan.recorder;
     if (recorder) {
@@ -294,7 +322,7 @@ export class DeviceAgent {
         return;
       }
     }
-    if (!this.wantLive) return;
+    if (!this.wantLive || launch !== this.launches) return;
     const rendered = renderCore(planned.plan);
     this.log.info('starting pipeline', { launch: rendered.launch });
     this.lastSample = null;
@@ -483,12 +511,28 @@ export class DeviceAgent {
    * restart picks up a camera plugged in while live).
    */
   async restartCore(options: { redetect?: boolean } = {}): Promise<void> {
-    if (options.redetect) await this.hardware.fresh();
+    if (options.redetect) await this.takeHardwareNow();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     const old = this.host;
     this.host = null;
     this.fanoutPort = null;
     if (old) await old.stop(STOP_DEADLINE_MS);
     if (this.wantLive) await this.launch();
+  }
+
+  /**
+   * The hardware as it is now, for a stream that is live: taken unless it has
+   * lost the session's camera or microphone (unplugged now: the slate or
+   * silence goes on, and the source comes back by itself when it is plugged
+   * in again), so a restart never swaps a lost camera for the test pattern.
+   */
+  private async takeHardwareNow(): Promise<void> {
+    const next = await this.hardware.fresh();
+    const session = this.sessionHardware;
+    const lost = session ? lostSources(session, next) : [];
+    if (lost.length > 0) this.log.warn('restart: keeping the hardware the stream went live with', { lost });
+    else this.sessionHardware = next;
   }
 
   /** Starting becomes live once media reaches a destination or the recorder. */
@@ -515,9 +559,20 @@ export class DeviceAgent {
 
   /** Stop streaming: the recorder finalises its segment and each RTMP session is closed. */
   async stopStream(): Promise<void> {
+    const stopping = this.stopNow();
+    this.stopping = stopping;
+    try {
+      await stopping;
+    } finally {
+      if (this.stopping === stopping) this.stopping = null;
+    }
+  }
+
+  private async stopNow(): Promise<void> {
     this.stops += 1;
     this.wantLive = false;
-    this.liveStills.cancel('the stream stopped');
+    this.sessionHardware = null;
+    void this.liveStills.cancel('the stream stopped');
     if (this.diskTimer) clearInterval(this.diskTimer);
     this.diskTimer = null;
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -526,8 +581,10 @@ export class DeviceAgent {
     if (host) this.setPhase('stopping', null);
     // In parallel: each relay ends its RTMP session, the core finalises the recording.
     await Promise.all([...this.relays.map((r) => r.stop(STOP_DEADLINE_MS)), host?.stop(STOP_DEADLINE_MS)]);
-    this.host = null;
-    this.fanoutPort = null;
+    if (this.host === host) {
+      this.host = null;
+      this.fanoutPort = null;
+    }
     this.setPhase('idle', null);
   }
 

@@ -107,6 +107,11 @@ export interface AudioState {
   failReason: string | null;
 }
 
+/** The audio state before the first meter reading of a run. */
+export function initialAudio(source: AudioState['source']): AudioState {
+  return { source, peakDb: [], rmsDb: [], quietSince: null, silent: false, clipping: false, lastClipAt: null, failed: false, failReason: null };
+}
+
 /** The state's word for what the session's audio input is. */
 export function audioSourceOf(input: { kind: 'test' | 'silence' | 'alsa' }): AudioState['source'] {
   return input.kind === 'alsa' ? 'microphone' : input.kind === 'test' ? 'test' : 'none';
@@ -145,7 +150,7 @@ export function initialState(destinations: Destination[], recordDir: string | nu
     recording: { enabled: recordDir !== null, dir: recordDir, currentSegment: null, segmentsClosed: 0, freeBytes: null, segmentsRemoved: 0, stopped: null },
     restarts: 0,
     ipfs: destinations.some((d) => d.platform === 'ipfs') ? initialIpfsState() : null,
-    audio: { source: audioSource, peakDb: [], rmsDb: [], quietSince: null, silent: false, clipping: false, lastClipAt: null, failed: false, failReason: null },
+    audio: initialAudio(audioSource),
   };
 }
 

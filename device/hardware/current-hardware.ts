@@ -3,6 +3,8 @@ import type { Camera, Hardware, Microphone } from './types.js';
 
 /** Detection at most this often: a button pressed twice, or a dashboard asking for stills, detects once. */
 export const HARDWARE_MAX_AGE_MS = 2000;
+/** A detection stuck longer (v4l2-ctl on a wedged USB camera) is not waited for: the last one is used. */
+export const DETECTION_DEADLINE_MS = 5000;
 
 const cameraLabel = (c: Camera): string => `${c.name} (${c.device})`;
 const micLabel = (m: Microphone): string => `${m.name} (${m.device})`;
@@ -21,6 +23,18 @@ export function hardwareChanges(before: Hardware, after: Hardware): string[] {
 }
 
 /**
+ * Pure: what a stream that went live with `session` would lose by taking
+ * `next`: its camera or USB microphone with none in its place (one that moved
+ * to another node is not lost).
+ */
+export function lostSources(session: Hardware, next: Hardware): string[] {
+  const cameras = session.cameras.length > 0 && next.cameras.length === 0 ? session.cameras.map((c) => `camera ${cameraLabel(c)}`) : [];
+  const usbMics = (h: Hardware): Microphone[] => h.microphones.filter((m) => m.usb);
+  const mics = usbMics(session).length > 0 && usbMics(next).length === 0 ? usbMics(session).map((m) => `microphone ${micLabel(m)}`) : [];
+  return [...cameras, ...mics];
+}
+
+/**
  * The hardware the box has now. Cameras and USB audio interfaces come and go
  * (plugged in after power-on, or moved to another port), so each go-live and
  * each idle still detects again, at most every HARDWARE_MAX_AGE_MS; a running
@@ -36,6 +50,7 @@ export class CurrentHardware {
     private readonly detect: (() => Promise<Hardware>) | null,
     private readonly log: Logger,
     private readonly clock: () => number = Date.now,
+    private readonly deadlineMs = DETECTION_DEADLINE_MS,
   ) {
     this.detectedAt = clock();
   }
@@ -45,13 +60,27 @@ export class CurrentHardware {
     return this.value;
   }
 
-  /** Detected again unless the last detection is recent; callers at the same time share one detection. */
-  fresh(): Promise<Hardware> {
-    if (!this.detect || this.clock() - this.detectedAt < HARDWARE_MAX_AGE_MS) return Promise.resolve(this.value);
+  /**
+   * Detected again unless the last detection is recent; callers at the same
+   * time share one detection, and none waits more than the deadline for it.
+   */
+  async fresh(): Promise<Hardware> {
+    if (!this.detect || this.clock() - this.detectedAt < HARDWARE_MAX_AGE_MS) return this.value;
     this.pending ??= this.redetect(this.detect).finally(() => {
       this.pending = null;
     });
-    return this.pending;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Hardware>((resolve) => {
+      timer = setTimeout(() => {
+        this.log.warn('hardware detection takes too long: going on with what was found before', { waitedMs: this.deadlineMs });
+        resolve(this.value);
+      }, this.deadlineMs);
+    });
+    try {
+      return await Promise.race([this.pending, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async redetect(detect: () => Promise<Hardware>): Promise<Hardware> {

@@ -130,13 +130,13 @@ const LEGACY_CAMERA_MODULE = 'bcm2835_v4l2';
 
 /*
  * Sensors with a focus lens (a VCM the IPA drives): Camera Module 3 (imx708,
- * all its variants), Arducam's 16 MP (imx519) and 64 MP (ov64a40). A sensor's
+ * all its variants), Arducam's 16 MP (imx519) and 64 MP (arducam_64mp; ov64a40 upstream). A sensor's
  * sub-device is named by v4l2_i2c_subdev_set_name() as "<driver> <bus>-<addr>",
  * e.g. "imx708 10-001a", in /sys/class/video4linux/v4l-subdevN/name. Without
  * AfMode set, libcamera's Raspberry Pi IPA leaves the lens at the tuning
  * file's default (1 dioptre on the imx708: focused at 1 m), soft on a stage.
  */
-const AUTOFOCUS_SENSORS = new Set(['imx708', 'imx519', 'ov64a40']);
+const AUTOFOCUS_SENSORS = new Set(['imx708', 'imx519', 'arducam_64mp', 'ov64a40']);
 
 async function autofocusSensor(paths: HostPaths): Promise<boolean> {
   const cls = join(paths.sys, 'class/video4linux');
@@ -283,8 +283,42 @@ export function parseLibcameraAfProperty(inspect: string): LibcameraAfProperty |
   return null;
 }
 
-/** Looked up once: an element's properties do not change while the agent runs. */
-let libcameraAf: Promise<LibcameraAfProperty | null> | null = null;
+/** The plugin file holding libcamerasrc, in the folders GStreamer searches. */
+async function libcameraPluginFile(): Promise<string | null> {
+  for (const dir of pluginDirs(process.env)) {
+    const file = join(dir, PLUGIN_FILE.libcamerasrc);
+    if (await exists(file)) return file;
+  }
+  return null;
+}
+
+/**
+ * Which autofocus property the plugin's binary names: a property's name is a
+ * NUL-terminated string literal in it, so this is a read of the file (a few
+ * ms) rather than gst-inspect-1.0 loading the registry on the way to the
+ * first frame. Undefined when the file holds neither name (then ask
+ * gst-inspect-1.0).
+ */
+export function afPropertyInBinary(binary: Buffer): LibcameraAfProperty | null | undefined {
+  for (const name of ['af-mode', 'auto-focus-mode'] as const) if (binary.includes(`\0${name}\0`)) return name;
+  return undefined;
+}
+
+/** Found once it is found: an installed element's properties do not change while the agent runs (a failure is asked again). */
+let libcameraAf: LibcameraAfProperty | null | undefined;
+
+async function findLibcameraAf(): Promise<LibcameraAfProperty | null> {
+  const file = await libcameraPluginFile();
+  if (file === null) return null;
+  const fromBinary = afPropertyInBinary(await readFile(file).catch(() => Buffer.alloc(0)));
+  if (fromBinary !== undefined) return (libcameraAf = fromBinary);
+  try {
+    const { stdout } = await run('gst-inspect-1.0', ['libcamerasrc'], { timeout: 10_000, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024 });
+    return (libcameraAf = parseLibcameraAfProperty(stdout));
+  } catch {
+    return null;
+  }
+}
 
 /** The element names in `gst-inspect-1.0`'s listing: lines like "x264:  x264enc: x264 H.264 Encoder". */
 export function parseElementList(text: string): Set<string> {
@@ -334,18 +368,15 @@ export async function elementsFromRegistry(names: readonly string[]): Promise<Se
 export const systemTools: DetectTools = {
   async cameraFormats(device) {
     try {
-      const { stdout } = await run('v4l2-ctl', ['--device', device, '--list-formats'], { timeout: 3000 });
+      // SIGKILL: a camera wedged in its driver must not keep a detection waiting on a polite SIGTERM.
+      const { stdout } = await run('v4l2-ctl', ['--device', device, '--list-formats'], { timeout: 3000, killSignal: 'SIGKILL' });
       return parseV4l2Formats(stdout);
     } catch {
       return [];
     }
   },
   libcameraAfProperty() {
-    libcameraAf ??= run('gst-inspect-1.0', ['libcamerasrc'], { timeout: 10_000, maxBuffer: 1024 * 1024 }).then(
-      ({ stdout }) => parseLibcameraAfProperty(stdout),
-      () => null,
-    );
-    return libcameraAf;
+    return libcameraAf !== undefined ? Promise.resolve(libcameraAf) : findLibcameraAf();
   },
   async installedElements(names) {
     // Plugin files first: microseconds, where a registry listing costs ~60 ms of

@@ -39,10 +39,16 @@ export class FreshStill {
     this.generation++;
   }
 
-  cancel(reason: string): void {
+  /** Resolves once the still being taken has stopped (its tool has exited). */
+  cancel(reason: string): Promise<void> {
     this.forget();
-    this.busy?.abort.abort(new SnapshotError(reason));
+    const busy = this.busy;
+    busy?.abort.abort(new SnapshotError(reason));
     this.busy = null;
+    return busy ? busy.done.then(
+        () => undefined,
+        () => undefined,
+      ) : Promise.resolve();
   }
 
   private start(capture: Capture): Promise<Snapshot> {

@@ -43,9 +43,9 @@ export class IdleStills {
     return this.fresh.take(maxBytes, (signal) => this.capture(input, legacyPicam, maxBytes, signal));
   }
 
-  /** Stops the still being taken (its tool is killed) and forgets the last one. */
-  cancel(reason: string): void {
-    this.fresh.cancel(reason);
+  /** Stops the still being taken (its tool is killed) and forgets the last one; resolves once the tool has exited. */
+  cancel(reason: string): Promise<void> {
+    return this.fresh.cancel(reason);
   }
 
   private async capture(input: VideoInput, legacyPicam: boolean, maxBytes: number, signal: AbortSignal): Promise<Snapshot> {

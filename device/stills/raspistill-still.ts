@@ -23,15 +23,21 @@ export async function raspistillStill(shot: RaspistillShot, timeoutMs: number, s
   const camera = new Raspistill({ noFileSave: true, noPreview: true, encoding: 'jpg', width: shot.width, height: shot.height, quality: shot.quality, time: 500 });
   // takePhoto() spawns raspistill before it returns, so stop() from here on reaches that process.
   const photo = camera.takePhoto();
+  // Settled only by raspistill's exit: a spawn that fails without one, or a raspistill deaf to SIGTERM, must not hold the still.
+  photo.catch(() => undefined);
   let timedOut = false;
   const stop = (): void => camera.stop();
-  const timer = setTimeout(() => {
-    timedOut = true;
-    camera.stop();
-  }, timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      camera.stop();
+      reject(new SnapshotError(`raspistill gave no picture within ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
   signal.addEventListener('abort', stop, { once: true });
   try {
-    const jpeg = await photo;
+    const jpeg = await Promise.race([photo, late]);
     // It resolves with whatever came out, even nothing from a raspistill that failed without a word on stderr.
     if (jpeg.length === 0) throw new SnapshotError('raspistill gave no picture');
     return jpeg;

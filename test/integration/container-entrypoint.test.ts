@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { access, chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -137,8 +137,9 @@ const top = (mounts: Mount[], target: string): Mount | undefined => mounts.filte
 
 /** What the tests must not change: the names in this machine's /dev and its /dev/ptmx (a symlink to it would replace it). */
 async function hostDev(): Promise<string> {
-  const ptmx = await stat('/dev/ptmx');
-  return JSON.stringify({ names: (await readdir('/dev')).sort(), ptmx: [ptmx.mode, ptmx.rdev, ptmx.mtimeMs] });
+  // lstat: a symlink in its place shows; not its times, which any terminal's output changes.
+  const ptmx = await lstat('/dev/ptmx');
+  return JSON.stringify({ names: (await readdir('/dev')).sort(), ptmx: [ptmx.mode, ptmx.rdev, ptmx.ino] });
 }
 
 /**

@@ -146,7 +146,7 @@ describe('IdleStills: rate-limited, and cancelled when the box goes live', () =>
       if (!pid) await new Promise((r) => setTimeout(r, 25));
     }
     assert.ok(pid > 0, 'the tool started');
-    stills.cancel('the box went live while the still was being taken');
+    void stills.cancel('the box went live while the still was being taken');
     await assert.rejects(asked, { name: 'SnapshotError', message: /went live/ });
     for (let i = 0; i < 40 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(alive(pid), false, 'the tool was killed and let go of the camera');
@@ -162,7 +162,7 @@ describe('IdleStills: rate-limited, and cancelled when the box goes live', () =>
     const held = await startedPid(pidFile);
     started.push(held);
     assert.ok(held > 0, 'raspistill started');
-    stills.cancel('the box went live while the still was being taken');
+    void stills.cancel('the box went live while the still was being taken');
     const answered = assert.rejects(asked, { name: 'SnapshotError', message: /went live/ });
     assert.ok(await goneWithin(held, 1000), 'raspistill still runs 1 s after cancel: the camera is not free for the pipeline');
     await answered;

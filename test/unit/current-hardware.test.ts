@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CurrentHardware, HARDWARE_MAX_AGE_MS, hardwareChanges } from '../../device/hardware/current-hardware.js';
+import { CurrentHardware, HARDWARE_MAX_AGE_MS, hardwareChanges, lostSources } from '../../device/hardware/current-hardware.js';
 import type { Camera, Hardware, Microphone } from '../../device/hardware/types.js';
 import { LogLines } from '../helpers/log-lines.js';
 
@@ -66,5 +66,31 @@ describe('CurrentHardware', () => {
     const hw = new CurrentHardware(withAll, null, new LogLines().logger, clockAt(t));
     t.ms = 10 * HARDWARE_MAX_AGE_MS;
     assert.equal(await hw.fresh(), withAll);
+  });
+});
+
+describe('lostSources', () => {
+  test('a camera or USB microphone gone with none in its place is lost; one that moved is not', () => {
+    assert.deepEqual(lostSources(withAll, none), ['camera HD Pro Webcam C920 (/dev/video0)', 'microphone UMC202HD 192k (hw:CARD=U192k,DEV=0)']);
+    assert.deepEqual(lostSources(withAll, { ...withAll, cameras: [{ ...c920, device: '/dev/video2' }] }), []);
+    assert.deepEqual(lostSources(none, withAll), []);
+    assert.deepEqual(lostSources(withAll, { ...withAll, microphones: [] }), ['microphone UMC202HD 192k (hw:CARD=U192k,DEV=0)']);
+  });
+});
+
+describe('CurrentHardware with a detection that hangs', () => {
+  test('is not waited for past the deadline: the last detection is used, and the hung one is not started twice', async () => {
+    const t = { ms: 0 };
+    let detections = 0;
+    const log = new LogLines();
+    const hw = new CurrentHardware(withAll, () => {
+      detections += 1;
+      return new Promise<Hardware>(() => undefined);
+    }, log.logger, () => t.ms, 50);
+    t.ms = HARDWARE_MAX_AGE_MS;
+    assert.equal(await hw.fresh(), withAll);
+    assert.equal(await hw.fresh(), withAll);
+    assert.equal(detections, 1);
+    assert.match(String(log.at('warn')[0]?.msg), /takes too long/);
   });
 });

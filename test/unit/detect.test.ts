@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { cp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { detectBoard, detectHardware, KNOWN_ELEMENTS, parseLibcameraAfProperty, parseV4l2Formats, piModelOf } from '../../device/hardware/detect.js';
+import { detectBoard, afPropertyInBinary, detectHardware, KNOWN_ELEMENTS, parseLibcameraAfProperty, parseV4l2Formats, piModelOf } from '../../device/hardware/detect.js';
 import { hostPaths, type HostPaths } from '../../device/hardware/paths.js';
 import type { Microphone } from '../../device/hardware/types.js';
 import { planPipeline } from '../../device/pipeline/plan.js';
@@ -155,6 +155,14 @@ describe('libcamerasrc autofocus', () => {
     assert.equal(parseLibcameraAfProperty(listing(['auto-focus-mode     : Set auto-focus mode', 'camera-name         : Select by name which camera to use.'])), 'auto-focus-mode');
     assert.equal(parseLibcameraAfProperty(listing(['camera-name         : Select by name which camera to use.'])), null);
     assert.equal(parseLibcameraAfProperty('No such element or plugin \'libcamerasrc\''), null);
+  });
+
+  it("finds the property's name in the plugin's binary, as a string of its own", () => {
+    const binary = (...strings: string[]): Buffer => Buffer.from(`\x7fELF\0${strings.join('\0')}\0`, 'latin1');
+    assert.equal(afPropertyInBinary(binary('camera-name', 'af-mode', 'Control to set the mode of the AF (autofocus) algorithm.')), 'af-mode');
+    assert.equal(afPropertyInBinary(binary('camera-name', 'auto-focus-mode', 'Set auto-focus mode')), 'auto-focus-mode');
+    assert.equal(afPropertyInBinary(binary('camera-name', 'naf-mode', 'af-mode-extra')), undefined, 'only the whole name');
+    assert.equal(afPropertyInBinary(binary('camera-name')), undefined);
   });
 
   it('is not looked up for a camera without a focus lens', async () => {

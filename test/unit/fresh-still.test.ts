@@ -64,12 +64,36 @@ describe('FreshStill: one still per interval, shared, cancellable', () => {
     const kept = fresh.take(1000, cam.capture);
     cam.answer('kept');
     await kept;
-    fresh.cancel('going live');
+    void fresh.cancel('going live');
     const next = fresh.take(1000, cam.capture);
     assert.equal(cam.calls, 2, 'the kept still was forgotten');
-    fresh.cancel('the box went live');
+    void fresh.cancel('the box went live');
     await assert.rejects(next, { name: 'SnapshotError', message: 'the box went live' });
     assert.equal(cam.aborted, 1);
+  });
+
+  it("cancel resolves only once the capture has stopped (the tool let go of the camera)", async () => {
+    const fresh = new FreshStill(60_000);
+    let exited: () => void = () => undefined;
+    // A tool that takes a while to exit after it is told to stop.
+    const slowTool = (signal: AbortSignal): Promise<Snapshot> =>
+      new Promise<Snapshot>((_, reject) => {
+        signal.addEventListener('abort', () => {
+          exited = () => reject(new Error('killed'));
+        });
+      });
+    const taking = fresh.take(1000, slowTool).catch(() => undefined);
+    let cancelled = false;
+    const cancel = fresh.cancel('going live').then(() => {
+      cancelled = true;
+    });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(cancelled, false, 'the tool has not exited yet');
+    exited();
+    await cancel;
+    assert.equal(cancelled, true);
+    await taking;
+    await fresh.cancel('nothing being taken');
   });
 
   it('forget: a still begun before the picture changed is neither kept nor shared', async () => {
