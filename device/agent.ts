@@ -51,7 +51,12 @@ export const STOP_DEADLINE_MS = 4000;
 const DISK_CHECK_MS = 10_000;
 /** How long going live waits for an idle still's tool to let go of the camera. */
 const STILL_RELEASE_MS = 2000;
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** Waits for `done`, but not longer than `ms`. */
+async function released(done: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 /** A still takes a frame or two; several tries at a lower quality stay well inside this. */
 const SNAPSHOT_TIMEOUT_MS = 5000;
 /** Every dashboard open on a live box asks for a still: the pipeline is asked at most this often. */
@@ -264,12 +269,12 @@ export class DeviceAgent {
     if (this.wantLive) return { ok: true };
     const hardware = await this.hardware.fresh();
     if (this.stops !== stops) return stopped;
-    this.sessionHardware = hardware;
-    const planned = this.planSession();
+    const planned = this.planSession(hardware);
     if (!planned.ok) return planned;
+    this.sessionHardware = hardware;
     this.wantLive = true;
     // An idle still being taken holds the camera the pipeline is about to open: its tool is stopped, and waited for a moment.
-    await Promise.race([this.idleStills.cancel('the box went live while the still was being taken'), delay(STILL_RELEASE_MS)]);
+    await released(this.idleStills.cancel('the box went live while the still was being taken'), STILL_RELEASE_MS);
     if (this.stops !== stops) return stopped;
     this.failuresInARow = 0;
     this.recordingDisabled = false;
@@ -287,13 +292,13 @@ export class DeviceAgent {
    * its recording files: splitmuxsink numbers from 0 again in every run, so a
    * reused stamp would overwrite the previous run's first segment.
    */
-  private planSession(): { ok: true; plan: PipelinePlan } | { ok: false; errors: string[] } {
+  private planSession(hardware = this.sessionHardware ?? this.hardware.now): { ok: true; plan: PipelinePlan } | { ok: false; errors: string[] } {
     let config = this.recordingDisabled ? { ...this.config, recordDir: null } : this.config;
     if (config.slateImage && !existsSync(config.slateImage)) {
       this.log.warn('slate image not found: using the plain slate', { path: config.slateImage });
       config = { ...config, slateImage: null };
     }
-    const planned = planPipeline(config, this.sessionHardware ?? this.hardware.now, { sessionStamp: this.nextStamp() });
+    const planned = planPipeline(config, hardware, { sessionStamp: this.nextStamp() });
     if (!planned.ok) this.setPhase('error', planned.errors.join('; '));
     return planned;
   }

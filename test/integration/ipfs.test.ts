@@ -220,8 +220,17 @@ describe("ipfs: a box that cannot be dialled connects to the fleet's node", () =
   test("a node that no box announced is refused by the fleet's node", async () => {
     const stranger = await HeliaNode.create({ dir: join(dir, 'stranger'), listen: [], name: 'roomcast-test' });
     try {
-      await assert.rejects(stranger.connect(fleetNode.peerId, fleetNode.multiaddrs, AbortSignal.timeout(10_000)));
-      assert.equal(await stranger.isConnected(fleetNode.peerId), false);
+      // The fleet's node refuses once the encryption handshake has named the peer; the dialler may have finished its
+      // side of the handshake by then, so its dial can resolve before the connection is closed on it (seen in CI).
+      const refused = await stranger.connect(fleetNode.peerId, fleetNode.multiaddrs, AbortSignal.timeout(10_000)).then(
+        () => false,
+        () => true,
+      );
+      const deadline = Date.now() + 5000;
+      while (await stranger.isConnected(fleetNode.peerId)) {
+        if (Date.now() > deadline) assert.fail(`the fleet's node kept a connection from a node no box announced (dial ${refused ? 'refused' : 'resolved'})`);
+        await sleep(50);
+      }
     } finally {
       await stranger.stop();
     }
