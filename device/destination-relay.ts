@@ -229,6 +229,9 @@ export class DestinationRelay {
         if (!reachable) sawUnreachable = true;
         if (reachable && sawUnreachable) {
           this.log.info('destination reachable again, retrying now', { url: this.deps.destination.display });
+          // A fresh start: should this first attempt fail (the server still starting up), the next one
+          // follows within a second, not after the backoff the outage built up (seen once in CI: 12 s).
+          this.failures = 0;
           this.retryNow();
           return;
         }
