@@ -517,8 +517,7 @@ export class DeviceAgent {
    */
   async restartCore(options: { redetect?: boolean } = {}): Promise<void> {
     if (options.redetect) await this.takeHardwareNow();
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    this.clearRetry();
     const old = this.host;
     this.host = null;
     this.fanoutPort = null;
@@ -548,6 +547,11 @@ export class DeviceAgent {
     } else {
       this.emit();
     }
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
   }
 
   /** The core died while it should be live: retry with capped, jittered backoff. */
@@ -580,8 +584,7 @@ export class DeviceAgent {
     void this.liveStills.cancel('the stream stopped');
     if (this.diskTimer) clearInterval(this.diskTimer);
     this.diskTimer = null;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    this.clearRetry();
     const host = this.host;
     if (host) this.setPhase('stopping', null);
     // In parallel: each relay ends its RTMP session, the core finalises the recording.

@@ -127,11 +127,12 @@ const NOT_CAMERAS = /^(bcm2835-codec|bcm2835-isp|pispbe|rpi-hevc|rpivid)/;
  * that name, no parent, and the module being present.
  */
 const LEGACY_CAMERA_MODULE = 'bcm2835_v4l2';
+const LEGACY_CAMERA_NODE_NAME = 'camera0';
 
 /*
  * Sensors with a focus lens (a VCM the IPA drives): Camera Module 3 (imx708,
- * all its variants), Arducam's 16 MP (imx519) and 64 MP (arducam_64mp; ov64a40 upstream). A sensor's
- * sub-device is named by v4l2_i2c_subdev_set_name() as "<driver> <bus>-<addr>",
+ * all its variants), Arducam's 16 MP (imx519) and 64 MP (arducam_64mp;
+ * ov64a40 upstream). A sensor's sub-device is named by v4l2_i2c_subdev_set_name() as "<driver> <bus>-<addr>",
  * e.g. "imx708 10-001a", in /sys/class/video4linux/v4l-subdevN/name. Without
  * AfMode set, libcamera's Raspberry Pi IPA leaves the lens at the tuning
  * file's default (1 dioptre on the imx708: focused at 1 m), soft on a stage.
@@ -146,7 +147,6 @@ async function autofocusSensor(paths: HostPaths): Promise<boolean> {
   }
   return false;
 }
-const LEGACY_CAMERA_NODE_NAME = 'camera0';
 
 interface VideoNode {
   node: string;
@@ -283,14 +283,6 @@ export function parseLibcameraAfProperty(inspect: string): LibcameraAfProperty |
   return null;
 }
 
-/** The plugin file holding libcamerasrc, in the folders GStreamer searches. */
-async function libcameraPluginFile(): Promise<string | null> {
-  for (const dir of pluginDirs(process.env)) {
-    const file = join(dir, PLUGIN_FILE.libcamerasrc);
-    if (await exists(file)) return file;
-  }
-  return null;
-}
 
 /**
  * Which autofocus property the plugin's binary names: a property's name is a
@@ -299,7 +291,7 @@ async function libcameraPluginFile(): Promise<string | null> {
  * first frame. Undefined when the file holds neither name (then ask
  * gst-inspect-1.0).
  */
-export function afPropertyInBinary(binary: Buffer): LibcameraAfProperty | null | undefined {
+export function afPropertyInBinary(binary: Buffer): LibcameraAfProperty | undefined {
   for (const name of ['af-mode', 'auto-focus-mode'] as const) if (binary.includes(`\0${name}\0`)) return name;
   return undefined;
 }
@@ -308,7 +300,7 @@ export function afPropertyInBinary(binary: Buffer): LibcameraAfProperty | null |
 let libcameraAf: LibcameraAfProperty | null | undefined;
 
 async function findLibcameraAf(): Promise<LibcameraAfProperty | null> {
-  const file = await libcameraPluginFile();
+  const file = await pluginFile(PLUGIN_FILE.libcamerasrc, pluginDirs(process.env));
   if (file === null) return null;
   const fromBinary = afPropertyInBinary(await readFile(file).catch(() => Buffer.alloc(0)));
   if (fromBinary !== undefined) return (libcameraAf = fromBinary);
@@ -339,6 +331,12 @@ export function parseV4l2Formats(text: string): CameraFormat[] {
   return [...out];
 }
 
+/** Where a plugin file is, in the first of `dirs` that holds it. */
+async function pluginFile(file: string, dirs: readonly string[]): Promise<string | null> {
+  for (const d of dirs) if (await exists(join(d, file))) return join(d, file);
+  return null;
+}
+
 /** The named elements whose plugin file is installed; null when no plugin directory is found. */
 export async function elementsFromPluginFiles(names: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<Set<string> | null> {
   const dirs = (await Promise.all(pluginDirs(env).map(async (d) => ((await exists(join(d, 'libgstcoreelements.so'))) ? d : null)))).filter((d): d is string => d !== null);
@@ -346,9 +344,7 @@ export async function elementsFromPluginFiles(names: readonly string[], env: Rea
   const found = await Promise.all(
     names.map(async (n) => {
       const file = PLUGIN_FILE[n as keyof typeof PLUGIN_FILE] as string | undefined;
-      if (!file) return null;
-      for (const d of dirs) if (await exists(join(d, file))) return n;
-      return null;
+      return file && (await pluginFile(file, dirs)) ? n : null;
     }),
   );
   return new Set(found.filter((n): n is string => n !== null));

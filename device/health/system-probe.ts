@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { readdir, readFile, statfs } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Health } from '../../common/protocol.js';
 import type { Logger } from '../../common/log.js';
 import type { HostPaths } from '../hardware/paths.js';
 import { HealthSourceError, type HealthDirs, type HealthProbe } from './probe.js';
 import { ProblemLog } from './problems.js';
+import { isMissing, numberedEntries, readIfPresent } from './sys-files.js';
 import {
   cpuLoadPercent,
   defaultRoute6Interface,
@@ -84,19 +85,6 @@ const MEASURES: Readonly<Record<Measure, boolean>> = {
   softTempLimitOccurred: false,
 };
 
-function isMissing(err: unknown): boolean {
-  return err instanceof Error && 'code' in err && (err.code === 'ENOENT' || err.code === 'ENOTDIR');
-}
-
-/** The file's text, or null when it does not exist on this box. */
-async function readIfPresent(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if (isMissing(err)) return null;
-    throw err;
-  }
-}
 
 async function readRequired(path: string): Promise<string> {
   const text = await readIfPresent(path);
@@ -251,14 +239,8 @@ export class SystemHealthProbe implements HealthProbe {
 
   private async findThermalFile(): Promise<string | null> {
     const dir = join(this.paths.sys, 'class/thermal');
-    let entries: string[];
-    try {
-      entries = await readdir(dir);
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
-    }
-    const zones = entries.filter((e) => /^thermal_zone\d+$/.test(e)).sort((a, b) => Number(a.slice(12)) - Number(b.slice(12)));
+    const zones = await numberedEntries(dir, 'thermal_zone');
+    if (zones === null) return null;
     const types = await Promise.all(zones.map(async (z) => ((await readIfPresent(join(dir, z, 'type'))) ?? '').trim()));
     const chosen = pickThermalZone(types);
     const zone = chosen === null ? undefined : zones[chosen];

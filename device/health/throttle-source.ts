@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { access, constants, readdir, readFile } from 'node:fs/promises';
+import { access, constants, readdir } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { HostPaths } from '../hardware/paths.js';
 import { HealthSourceError } from './probe.js';
+import { isMissing, readIfPresent } from './sys-files.js';
 import { parseSysfsThrottled, parseVcgencmdThrottled } from './throttled.js';
 
 export interface VcgencmdOptions {
@@ -36,10 +37,6 @@ export function getThrottledCandidates(platformEntries: readonly string[]): stri
     .map((bus) => `devices/platform/${bus}/${bus}:firmware/get_throttled`);
 }
 
-function isMissing(err: unknown): boolean {
-  return err instanceof Error && 'code' in err && (err.code === 'ENOENT' || err.code === 'ENOTDIR');
-}
-
 async function executable(file: string): Promise<boolean> {
   try {
     await access(file, constants.X_OK);
@@ -51,13 +48,8 @@ async function executable(file: string): Promise<boolean> {
 
 /** The word in a get_throttled file, or undefined when the file does not exist. */
 async function readSysfsFile(file: string): Promise<number | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if (isMissing(err)) return undefined;
-    throw err;
-  }
+  const text = await readIfPresent(file);
+  if (text === null) return undefined;
   const bits = parseSysfsThrottled(text);
   if (bits === null) throw new HealthSourceError(file, 'not a hex number');
   return bits;

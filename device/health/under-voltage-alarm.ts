@@ -1,21 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostPaths } from '../hardware/paths.js';
 import { HealthSourceError } from './probe.js';
+import { numberedEntries, readIfPresent } from './sys-files.js';
 import { parseHwmonAlarm, RPI_VOLT_HWMON } from './throttled.js';
 
-function isMissing(err: unknown): boolean {
-  return err instanceof Error && 'code' in err && (err.code === 'ENOENT' || err.code === 'ENOTDIR');
-}
-
-async function readIfPresent(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if (isMissing(err)) return null;
-    throw err;
-  }
-}
 
 /**
  * The under-voltage alarm of the Pi's voltage sensor: in0_lcrit_alarm of the
@@ -54,14 +42,7 @@ export class UnderVoltageAlarm {
 
   private async find(): Promise<string | null> {
     const classDir = join(this.paths.sys, 'class/hwmon');
-    let entries: string[];
-    try {
-      entries = await readdir(classDir);
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
-    }
-    for (const entry of entries.filter((e) => /^hwmon\d+$/.test(e)).sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)))) {
+    for (const entry of (await numberedEntries(classDir, 'hwmon')) ?? []) {
       const dir = join(classDir, entry);
       if ((await readIfPresent(join(dir, 'name')))?.trim() === RPI_VOLT_HWMON) return dir;
     }
